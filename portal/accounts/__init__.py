@@ -1,0 +1,1 @@
+"""Accounts glue: roles, personal API tokens, allauth adapters and signal receivers."""

@@ -1,0 +1,87 @@
+"""One JSON error shape for every API 4xx: ``{"error": {"code", "message", "fields"?}}``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class DomainError(Exception):
+    """A business rule refused the request. Services raise it; the API maps it to 4xx."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    code = "invalid"
+
+    def __init__(self, message: str, *, code: str | None = None, status_code: int | None = None,
+                 fields: dict[str, list[str]] | None = None, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        if status_code:
+            self.status_code = status_code
+        self.fields = fields
+        self.headers = headers or {}
+
+
+def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if fields:
+        body["fields"] = fields
+    return {"error": body}
+
+
+def _flatten(detail: Any) -> Any:
+    if isinstance(detail, dict):
+        return {str(k): _flatten(v) for k, v in detail.items()}
+    if isinstance(detail, list):
+        flat: list[Any] = []
+        for item in detail:
+            value = _flatten(item)
+            if isinstance(value, list):
+                flat.extend(value)
+            else:
+                flat.append(value)
+        return flat
+    return [str(detail)]
+
+
+def _first_message(fields: dict[str, Any]) -> str:
+    for name, messages in fields.items():
+        if isinstance(messages, dict):
+            return f"{name}: {_first_message(messages)}"
+        if messages:
+            text = messages[0] if isinstance(messages, list) else str(messages)
+            return text if name == "non_field_errors" else f"{name}: {text}"
+    return "invalid input"
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DomainError):
+        return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status_code,
+                        headers=exc.headers)
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        detail = exc.detail
+        fields = _flatten(detail if isinstance(detail, dict) else {"non_field_errors": detail})
+        response.data = error_body("invalid", _first_message(fields), fields)
+    elif isinstance(exc, exceptions.APIException):
+        detail = exc.detail
+        message = str(detail if not isinstance(detail, (list, dict)) else _flatten(detail))
+        code = exc.get_codes() if not isinstance(exc.get_codes(), (list, dict)) else exc.default_code
+        response.data = error_body(str(code), message)
+    return response

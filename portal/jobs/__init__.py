@@ -1,0 +1,1 @@
+"""Durable, database-backed background jobs. (Skeleton.)"""

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class AuditEntry(models.Model):
+    """One append-only, hash-chained record of a security- or governance-relevant action.
+
+    ``hash`` covers the canonical JSON of this row's fields plus ``prev_hash``, so editing
+    or deleting any row breaks every later link (``manage.py audit_verify`` finds it).
+    Updates and deletes are also refused by database triggers (migration 0002).
+    """
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # No database FK: deleting a user must not rewrite (or be blocked by) history.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING,
+        db_constraint=False, related_name="+",
+    )
+    actor_label = models.CharField(max_length=200, blank=True, help_text="Actor as recorded, kept if the user is deleted.")
+    action = models.CharField(max_length=100, db_index=True)
+    object_type = models.CharField(max_length=100, blank=True, db_index=True)
+    object_id = models.CharField(max_length=100, blank=True, db_index=True)
+    detail = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.action} by {self.actor_label or 'system'}"

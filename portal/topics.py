@@ -1,0 +1,1 @@
+"""Realtime topics owned by the portal itself (``hud``, ``content``…)."""
