@@ -4,4 +4,8 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("portal.api.urls")),
+    path("", include("governance.api.urls")),
+    path("", include("community.api.urls")),
+    path("", include("sandboxes.api.urls")),
+    path("", include("directus.api.urls")),
 ]

@@ -10,5 +10,9 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("config.api_urls")),
+    path("governance/", include("governance.urls")),
+    path("community/", include("community.urls")),
+    path("sandboxes/", include("sandboxes.urls")),
+    path("", include("directus.urls")),
     path("", include("portal.urls")),
 ]
