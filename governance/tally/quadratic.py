@@ -1,0 +1,80 @@
+"""Quadratic voting: casting k votes (for, or against when negative) on an option costs k²
+credits; a ballot's total cost must not exceed the poll's budget.
+
+The highest net total wins; ties go to the option listed first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from governance.tally.ranking import RankingResult, rank_totals
+from governance.tally.types import Ballot, InvalidBallot, OptionId, Quorum, Weight
+
+
+def quadratic_cost(choice: Mapping[OptionId, int]) -> int:
+    return sum(votes * votes for votes in choice.values())
+
+
+def quadratic_validate(
+    choice: Mapping[OptionId, int],
+    *,
+    options: list[OptionId],
+    budget: int,
+    allow_negative: bool = True,
+) -> dict[OptionId, int]:
+    known = set(options)
+    result: dict[OptionId, int] = {}
+    for option, votes in choice.items():
+        if option not in known:
+            raise InvalidBallot(f"unknown option id {option}", code="unknown_option")
+        if isinstance(votes, bool) or not isinstance(votes, int):
+            raise InvalidBallot("votes must be whole numbers", code="invalid_choice")
+        if votes < 0 and not allow_negative:
+            raise InvalidBallot("negative votes are not allowed", code="invalid_choice")
+        if votes:
+            result[option] = votes
+    cost = quadratic_cost(result)
+    if cost > budget:
+        raise InvalidBallot(
+            f"ballot costs {cost} credits; the budget is {budget}", code="over_budget"
+        )
+    return result
+
+
+def tally_quadratic(
+    ballots: Iterable[Ballot[Mapping[OptionId, int]]],
+    *,
+    options: list[OptionId],
+    budget: int,
+    quorum: Quorum | None = None,
+    eligible: Weight = 0,
+) -> RankingResult:
+    totals: dict[OptionId, Weight] = dict.fromkeys(options, 0)
+    credits: dict[OptionId, Weight] = dict.fromkeys(options, 0)
+    turnout: Weight = 0
+    voters = 0
+    for ballot in ballots:
+        if quadratic_cost(ballot.choice) > budget:
+            raise InvalidBallot("a ballot exceeds the credit budget", code="over_budget")
+        turnout += ballot.weight
+        voters += 1
+        for option, votes in ballot.choice.items():
+            if option not in totals:
+                raise InvalidBallot(f"unknown option id {option}", code="unknown_option")
+            totals[option] += votes * ballot.weight
+            credits[option] += votes * votes * ballot.weight
+    ranking, winner, tied = rank_totals(totals, options)
+    quorum_met = (quorum or Quorum()).met(turnout=turnout, eligible=eligible)
+    if not quorum_met or voters == 0:
+        winner = None
+    return RankingResult(
+        "quadratic",
+        totals,
+        ranking,
+        winner,
+        tied,
+        turnout,
+        quorum_met,
+        {"credits": {str(k): str(v) for k, v in credits.items()}, "budget": budget},
+    )
