@@ -270,6 +270,12 @@ DIRECTUS_TIMEOUT = float(env_int("DIRECTUS_TIMEOUT_MS", 5000, minimum=100)) / 10
 # --- Community -----------------------------------------------------------------------
 GITHUB_WEBHOOK_SECRET = env_secret("GITHUB_WEBHOOK_SECRET")
 
+# --- Agent runs: OpenAI-compatible chat-completions endpoint -------------------------
+# Unset LLM_BASE_URL: only the built-in scripted provider is available.
+LLM_BASE_URL = env_url("LLM_BASE_URL")
+LLM_MODEL = env_str("LLM_MODEL")
+LLM_API_KEY = env_secret("LLM_API_KEY")
+
 # --- i18n, static --------------------------------------------------------------------
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("fr", "Français"), ("es", "Español")]
