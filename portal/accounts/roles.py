@@ -7,20 +7,27 @@ from typing import TYPE_CHECKING, Any
 from django.contrib.auth.models import Group
 from django.db import transaction
 
+from portal.api.errors import DomainError
 from portal.models.users import ROLE_ORDER, Role
 
 if TYPE_CHECKING:
     from portal.models.users import User
 
 
-class RoleError(ValueError):
+class RoleError(DomainError, ValueError):
     """A role change that is not allowed (unknown role, removing the last steward…)."""
+
+    code = "role_refused"
 
 
 def _group_names(user: Any) -> set[str]:
     cache = getattr(user, "_role_group_cache", None)
     if cache is None:
-        cache = set(user.groups.values_list("name", flat=True)) if user.pk else set()
+        prefetched = getattr(user, "_prefetched_objects_cache", {}).get("groups")
+        if prefetched is not None:  # lists prefetch groups: no query per user
+            cache = {group.name for group in prefetched}
+        else:
+            cache = set(user.groups.values_list("name", flat=True)) if user.pk else set()
         user._role_group_cache = cache
     return cache
 
@@ -62,14 +69,22 @@ def user_set_role(*, actor: User | None, user: User, role: str) -> User:
     from portal.audit import audit_record
 
     if role not in Role.values:
-        raise RoleError(f"unknown role {role!r}; choose one of {', '.join(Role.values)}")
+        raise RoleError(
+            f"unknown role {role!r}; choose one of {', '.join(Role.values)}",
+            code="invalid_role",
+            fields={"role": [f"choose one of {', '.join(Role.values)}"]},
+        )
     old = user_role(user)
     if old == role:
         return user
     if old == Role.STEWARD and role != Role.STEWARD:
         stewards = Group.objects.get(name=Role.STEWARD).user_set.select_for_update()
         if stewards.exclude(pk=user.pk).filter(is_active=True).count() == 0:
-            raise RoleError("cannot demote the last steward; promote another steward first")
+            raise RoleError(
+                "cannot demote the last steward; promote another steward first",
+                code="last_steward",
+                status_code=409,
+            )
     roles_ensure_groups()
     role_groups = Group.objects.filter(name__in=Role.values)
     user.groups.remove(*role_groups)

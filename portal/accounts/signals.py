@@ -16,7 +16,9 @@ LOGIN_FAILURE_WINDOW = 300
 
 
 @receiver(post_save, sender=User)
-def give_new_users_member_role(sender: type[User], instance: User, created: bool, **kwargs: Any) -> None:
+def give_new_users_member_role(
+    sender: type[User], instance: User, created: bool, **kwargs: Any
+) -> None:
     if created and not kwargs.get("raw"):
         from django.contrib.auth.models import Group
 
@@ -25,7 +27,9 @@ def give_new_users_member_role(sender: type[User], instance: User, created: bool
 
 
 @receiver(user_login_failed)
-def audit_login_failure_burst(sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any) -> None:
+def audit_login_failure_burst(
+    sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any
+) -> None:
     """Record one audit entry when an identifier fails to log in 5 times within 5 minutes."""
     from portal.audit import audit_record
 
@@ -39,6 +43,15 @@ def audit_login_failure_burst(sender: Any, credentials: dict[str, Any], request:
         count = 1
     if count == LOGIN_FAILURE_BURST:
         ip = request.META.get("REMOTE_ADDR", "") if request is not None else ""
-        audit_record(actor=None, action="login.failure_burst", object_type="account",
-                     object_id=ident, detail={"identifier": ident, "failures": count,
-                                              "window_seconds": LOGIN_FAILURE_WINDOW, "ip": ip})
+        audit_record(
+            actor=None,
+            action="login.failure_burst",
+            object_type="account",
+            object_id=ident,
+            detail={
+                "identifier": ident,
+                "failures": count,
+                "window_seconds": LOGIN_FAILURE_WINDOW,
+                "ip": ip,
+            },
+        )

@@ -11,36 +11,75 @@ from django.db import transaction
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
+from portal.api.errors import DomainError
 from portal.models.tokens import ApiToken
 
-TOKEN_PREFIX = "agora_"
+TOKEN_PREFIX = "agora_"  # noqa: S105 - a public marker, not a secret
 
 
 def token_digest(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+TOKEN_NAME_MAX = 100
+# A user with more live tokens than this has lost track of them; make them clean up first.
+TOKENS_PER_USER_MAX = 50
+
+
 @transaction.atomic
-def token_create(*, user: Any, name: str, expires_at: datetime | None = None) -> tuple[ApiToken, str]:
+def token_create(
+    *, user: Any, name: str, expires_at: datetime | None = None
+) -> tuple[ApiToken, str]:
     """Create a token; returns the row and the secret, which is never retrievable again."""
     from portal.audit import audit_record
 
+    name = name.strip()
+    if not name:
+        raise DomainError("give the token a name", fields={"name": ["This field is required."]})
+    if len(name) > TOKEN_NAME_MAX:
+        raise DomainError(
+            f"token names are at most {TOKEN_NAME_MAX} characters",
+            fields={"name": [f"At most {TOKEN_NAME_MAX} characters."]},
+        )
     if expires_at is not None and expires_at <= timezone.now():
-        raise ValueError("expires_at must be in the future")
+        raise DomainError(
+            "the expiry must be in the future",
+            fields={"expires_at": ["Must be in the future."]},
+        )
+    live = ApiToken.objects.filter(user=user, revoked_at__isnull=True).exclude(
+        expires_at__lte=timezone.now()
+    )
+    if live.count() >= TOKENS_PER_USER_MAX:
+        raise DomainError(
+            f"you already have {TOKENS_PER_USER_MAX} active tokens; revoke unused ones first",
+            code="token_limit",
+            status_code=409,
+        )
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
-        user=user, name=name, prefix=raw[: len(TOKEN_PREFIX) + 6], digest=token_digest(raw),
+        user=user,
+        name=name,
+        prefix=raw[: len(TOKEN_PREFIX) + 6],
+        digest=token_digest(raw),
         expires_at=expires_at,
     )
-    audit_record(actor=user, action="token.create", obj=token,
-                 detail={"name": name, "expires_at": expires_at.isoformat() if expires_at else None})
+    audit_record(
+        actor=user,
+        action="token.create",
+        obj=token,
+        detail={"name": name, "expires_at": expires_at.isoformat() if expires_at else None},
+    )
     return token, raw
 
 
 @transaction.atomic
 def token_revoke(*, actor: Any, token: ApiToken) -> ApiToken:
+    """Revoke ``token`` (idempotent); only its owner may."""
     from portal.audit import audit_record
 
+    # Tokens are personal: nobody else (not even a steward) revokes them through this path.
+    if getattr(actor, "pk", None) != token.user_id:
+        raise DomainError("token not found", code="not_found", status_code=404)
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])

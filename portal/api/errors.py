@@ -4,21 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError as DjangoValidationError
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
 
 
 class DomainError(Exception):
     """A business rule refused the request. Services raise it; the API maps it to 4xx."""
 
-    status_code = status.HTTP_400_BAD_REQUEST
-    code = "invalid"
+    status_code: int = status.HTTP_400_BAD_REQUEST
+    code: str = "invalid"
 
-    def __init__(self, message: str, *, code: str | None = None, status_code: int | None = None,
-                 fields: dict[str, list[str]] | None = None, headers: dict[str, str] | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        status_code: int | None = None,
+        fields: dict[str, list[str]] | None = None,
+        headers: dict[str, str] | None = None,
+    ):
         super().__init__(message)
         self.message = message
         if code:
@@ -63,25 +70,40 @@ def _first_message(fields: dict[str, Any]) -> str:
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
-        return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status_code,
-                        headers=exc.headers)
+        return Response(
+            error_body(exc.code, exc.message, exc.fields),
+            status=exc.status_code,
+            headers=exc.headers,
+        )
     if isinstance(exc, DjangoValidationError):
-        exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+        )
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
 
+    # Imported here: services import DomainError while DRF is still loading its settings
+    # (BearerTokenAuthentication), and rest_framework.views must not load that early.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
     if isinstance(exc, exceptions.ValidationError):
-        detail = exc.detail
+        detail: Any = exc.detail
         fields = _flatten(detail if isinstance(detail, dict) else {"non_field_errors": detail})
         response.data = error_body("invalid", _first_message(fields), fields)
     elif isinstance(exc, exceptions.APIException):
         detail = exc.detail
-        message = str(detail if not isinstance(detail, (list, dict)) else _flatten(detail))
-        code = exc.get_codes() if not isinstance(exc.get_codes(), (list, dict)) else exc.default_code
+        if isinstance(detail, dict):
+            message = _first_message(_flatten(detail))
+        elif isinstance(detail, list):
+            message = "; ".join(_flatten(detail)) or str(exc.default_detail)
+        else:
+            message = str(detail)
+        codes = exc.get_codes()
+        code = codes if isinstance(codes, str) else exc.default_code
         response.data = error_body(str(code), message)
     return response
