@@ -1,0 +1,146 @@
+"""``publish()``: store an event with the topic's next ``seq`` after commit, then fan it out.
+
+The database row is the source of truth and the channel layer only a fast path: layers
+drop messages under load, and the consumer fills any gap in ``seq`` from these rows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from functools import partial
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, transaction
+from django.utils import timezone
+
+from portal import metrics
+from portal.models import RealtimeEvent, TopicSequence
+from portal.realtime.events import RESERVED_TYPES, Envelope, LayerMessage
+from portal.realtime.registry import TopicSpec, group_name, topic_resolve
+
+logger = logging.getLogger(__name__)
+
+TYPE_MAX_LENGTH = 100
+# Tasks started by publish() from async code; referenced so they are not collected early.
+_background: set[asyncio.Task[Envelope]] = set()
+
+
+def _prune_every(buffer_size: int) -> int:
+    # Pruning on every publish would double the writes; every ~10% of the buffer keeps
+    # at most buffer_size * 1.1 rows while replay still reads only the newest ones.
+    return max(1, min(100, buffer_size // 10))
+
+
+def _seq_next(topic: str) -> int:
+    """Allocate the topic's next seq in one statement (PostgreSQL and SQLite ≥ 3.35).
+
+    The upsert holds the sequence row's lock until the caller's transaction commits, so
+    a later seq is never visible before an earlier one on the same topic.
+    """
+    table = connection.ops.quote_name(TopicSequence._meta.db_table)
+    sql = (
+        f'INSERT INTO {table} ("topic", "seq") VALUES (%s, 1) '  # noqa: S608 (table is ours)
+        f'ON CONFLICT ("topic") DO UPDATE SET "seq" = {table}."seq" + 1 RETURNING "seq"'
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [topic])
+        row = cursor.fetchone()
+    return int(row[0])
+
+
+def event_store(*, topic: str, type: str, data: dict[str, Any]) -> Envelope:
+    """Write the event with its seq (no fan-out) and prune the buffer of buffered topics.
+
+    ``publish()`` calls this after commit; tests call it directly to simulate an event
+    whose live message the channel layer lost.
+    """
+    spec, _ = topic_resolve(topic)
+    with transaction.atomic():
+        seq = _seq_next(topic)
+        row = RealtimeEvent.objects.create(
+            topic=topic, seq=seq, type=type, data=data, ts=timezone.now()
+        )
+        if not spec.persist:
+            size: int = settings.REALTIME_BUFFER_SIZE
+            if seq > size and seq % _prune_every(size) == 0:
+                RealtimeEvent.objects.filter(topic=topic, seq__lte=seq - size).delete()
+    metrics.REALTIME_EVENTS.labels(spec.prefix).inc()
+    return {"topic": topic, "seq": seq, "type": type, "data": data, "ts": row.ts.isoformat()}
+
+
+def _layer_message(envelope: Envelope) -> LayerMessage:
+    return {"type": "realtime.event", "event": envelope}
+
+
+def _deliver(topic: str, type: str, data: dict[str, Any]) -> None:
+    envelope = event_store(topic=topic, type=type, data=data)
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(group_name(topic), _layer_message(envelope))
+    except Exception:
+        # The event is stored: subscribers get it from the next event's gap fill or on
+        # reconnect. A layer outage must not fail the caller's (committed) work.
+        logger.exception("realtime: group_send failed for %s#%s", topic, envelope["seq"])
+
+
+async def apublish(topic: str, type: str, data: dict[str, Any]) -> Envelope:
+    """Async ``publish()``: stores and sends now (async code has no open transaction)."""
+    _, clean = _validate(topic, type, data)
+    envelope = await database_sync_to_async(event_store)(topic=topic, type=type, data=clean)
+    layer = get_channel_layer()
+    if layer is not None:
+        try:
+            await layer.group_send(group_name(topic), _layer_message(envelope))
+        except Exception:
+            logger.exception("realtime: group_send failed for %s#%s", topic, envelope["seq"])
+    return envelope
+
+
+def _validate(topic: str, type: str, data: dict[str, Any]) -> tuple[TopicSpec, dict[str, Any]]:
+    spec, _ = topic_resolve(topic)
+    if not isinstance(type, str) or not type or len(type) > TYPE_MAX_LENGTH:
+        raise ValueError(f"event type must be a string of 1-{TYPE_MAX_LENGTH} characters")
+    if type in RESERVED_TYPES:
+        raise ValueError(f"event type {type!r} is reserved for the hub")
+    if not isinstance(data, dict):
+        raise TypeError("event data must be a dict")
+    # Serialise now: errors surface at the call site, dates/UUIDs/Decimals become strings
+    # and later mutation of ``data`` by the caller cannot change what is sent.
+    clean = json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+    return spec, clean
+
+
+def _background_done(task: asyncio.Task[Envelope]) -> None:
+    _background.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("realtime: publish failed", exc_info=task.exception())
+
+
+def publish(topic: str, type: str, data: dict[str, Any]) -> None:
+    """Publish an event on ``topic`` once the surrounding transaction commits.
+
+    Usable from sync code (inside or outside ``transaction.atomic``: nothing is sent if
+    it rolls back) and from async code (stored and sent in the background right away;
+    ``await apublish(...)`` to wait for it). Raises ``TopicError`` for an unknown or
+    malformed topic and ``ValueError``/``TypeError`` for a bad type or non-JSON data.
+    """
+    _, clean = _validate(topic, type, data)
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        loop = None
+    if loop is not None:
+        task = loop.create_task(apublish(topic, type, clean))
+        _background.add(task)
+        task.add_done_callback(_background_done)
+        return
+    transaction.on_commit(partial(_deliver, topic, type, clean), robust=True)
