@@ -1,0 +1,428 @@
+"""The agent loop: messages → provider → tool calls → observations, under guardrails.
+
+The loop owns no storage. Everything it knows is in a ``LoopState`` that serialises to
+JSON; the caller saves it from the ``checkpoint`` callback after every completed unit of
+work, so a run whose worker died resumes from its last completed step with ``run(state)``.
+Everything viewers see goes through the ``emit(type, data)`` callback (see ``EventType``).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from sandboxes.agents.cancel import Cancelled, CancelSignal, cancel_requested
+from sandboxes.agents.llm import ChatProvider, Completion, LLMError, Message, TokenUsage
+from sandboxes.agents.profiles import AgentProfile
+from sandboxes.agents.tools import (
+    OUTPUT_LIMIT,
+    ToolArgumentError,
+    ToolResult,
+    tool_args_parse,
+    tool_execute,
+    tool_schemas,
+)
+from sandboxes.agents.workspace import Workspace
+
+Outcome = Literal[
+    "running", "awaiting_confirmation", "succeeded", "failed", "cancelled", "timed_out"
+]
+TERMINAL: frozenset[str] = frozenset({"succeeded", "failed", "cancelled", "timed_out"})
+
+# Event types and their data (every payload also carries "step"):
+#   state                  {state: Outcome, reason}
+#   tokens                 {text}                       model text, batched ~every 100 ms
+#   usage                  {prompt_tokens, completion_tokens, total_tokens, provider, model}
+#   tool_call              {call_id, name, arguments}   arguments: dict, or raw text if not JSON
+#   tool_result            {call_id, name, ok, output, truncated, exit_code?, timed_out?, path?}
+#   refused                {call_id, name, reason}      the model sees the refusal
+#   confirmation_required  {call_id, name, arguments, reason}
+#   confirmation           {call_id, approved, by}
+#   error                  {kind, message}              kind: tool_arguments | LLMError kinds
+#   final                  {answer}
+EventType = Literal[
+    "state",
+    "tokens",
+    "usage",
+    "tool_call",
+    "tool_result",
+    "refused",
+    "confirmation_required",
+    "confirmation",
+    "error",
+    "final",
+]
+Emit = Callable[[EventType, dict[str, Any]], None]
+Checkpoint = Callable[["LoopState"], None]
+
+STATE_VERSION = 1
+INTERRUPTED_OUTPUT = (
+    "interrupted: the worker stopped while this tool was running, so its effects are "
+    "unknown; check the workspace before repeating it"
+)
+
+
+@dataclass
+class LoopState:
+    """Everything needed to continue a run; ``to_json``/``from_json`` round-trip exactly."""
+
+    profile: str
+    task: str
+    messages: list[Message]
+    steps: int = 0  # provider turns completed
+    tool_calls: int = 0  # tools executed (refusals and denials excluded)
+    usage: TokenUsage = field(default_factory=TokenUsage)
+    elapsed_seconds: float = 0.0  # running time, summed over resumes; pauses excluded
+    queue: list[dict[str, str]] = field(
+        default_factory=list
+    )  # unanswered calls {id,name,arguments}
+    in_flight: str | None = None  # id of a call whose tool started and did not report back
+    awaiting: dict[str, Any] | None = None  # the call waiting for a human's decision
+    approved: str | None = None  # id of the call a human approved
+    bad_args_streak: int = 0
+    outcome: Outcome = "running"
+    reason: str = ""
+    answer: str | None = None
+    version: int = STATE_VERSION
+
+    @property
+    def finished(self) -> bool:
+        return self.outcome in TERMINAL
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> LoopState:
+        if data.get("version") != STATE_VERSION:
+            raise ValueError(f"unsupported loop state version {data.get('version')!r}")
+        fields = dict(data)
+        fields["usage"] = TokenUsage(**fields.get("usage", {}))
+        return cls(**fields)
+
+
+def loop_state_new(*, profile: AgentProfile, task: str) -> LoopState:
+    return LoopState(
+        profile=profile.name,
+        task=task,
+        messages=[
+            {"role": "system", "content": profile.system_prompt},
+            {"role": "user", "content": task},
+        ],
+    )
+
+
+class TokenBatcher:
+    """Collects text deltas and emits them at most every ``interval`` seconds."""
+
+    def __init__(
+        self,
+        send: Callable[[str], None],
+        *,
+        interval: float = 0.1,
+        max_chars: int = 4000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._send = send
+        self._interval = interval
+        self._max_chars = max_chars
+        self._clock = clock
+        self._buffer: list[str] = []
+        self._size = 0
+        self._last = clock()
+
+    def add(self, text: str) -> None:
+        self._buffer.append(text)
+        self._size += len(text)
+        if self._size >= self._max_chars or self._clock() - self._last >= self._interval:
+            self.flush()
+
+    def flush(self) -> None:
+        self._last = self._clock()
+        if self._buffer:
+            text = "".join(self._buffer)
+            self._buffer, self._size = [], 0
+            self._send(text)
+
+
+def _call_data(call_id: str, name: str, raw: str) -> dict[str, Any]:
+    try:
+        arguments: Any = json.loads(raw)
+    except ValueError:
+        arguments = raw
+    return {"call_id": call_id, "name": name, "arguments": arguments}
+
+
+class AgentLoop:
+    """Runs one profile's agent against a provider and a workspace."""
+
+    def __init__(
+        self,
+        *,
+        profile: AgentProfile,
+        provider: ChatProvider,
+        workspace: Workspace,
+        emit: Emit,
+        cancel: CancelSignal | None = None,
+        checkpoint: Checkpoint | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        token_interval: float = 0.1,
+        bad_args_limit: int = 3,
+        output_limit: int = OUTPUT_LIMIT,
+    ) -> None:
+        self.profile = profile
+        self.provider = provider
+        self.workspace = workspace
+        self.emit = emit
+        self.cancel = cancel
+        self._checkpoint = checkpoint
+        self._clock = clock
+        self._token_interval = token_interval
+        self._bad_args_limit = bad_args_limit
+        self._output_limit = output_limit
+        self._tools = tool_schemas(profile.tools)
+        self._started: float | None = None  # clock reading when run() began; None when idle
+        self._elapsed_base = 0.0
+
+    # --- public -----------------------------------------------------------------------
+
+    def run(self, state: LoopState) -> LoopState:
+        """Advance until the run finishes or waits for a confirmation; returns ``state``."""
+        if state.finished or state.outcome == "awaiting_confirmation":
+            return state
+        if state.profile != self.profile.name:
+            raise ValueError(
+                f"state belongs to profile {state.profile!r}, not {self.profile.name!r}"
+            )
+        self._started, self._elapsed_base = self._clock(), state.elapsed_seconds
+        self._set_outcome(state, "running")
+        try:
+            self._advance(state)
+        except Cancelled:
+            if state.in_flight:
+                self._answer(state, state.in_flight, "cancelled while running", ok=False)
+            self._finish(state, "cancelled", "cancelled by request")
+        except LLMError as exc:
+            self._event(state, "error", exc.as_dict())
+            self._finish(state, "failed", f"model provider: {exc}")
+        finally:
+            self._tick(state)
+            self._started = None
+            self._save(state)
+        return state
+
+    def resolve_confirmation(self, state: LoopState, *, approved: bool, by: str = "") -> LoopState:
+        """Record a human's decision on the pending call; call ``run(state)`` afterwards."""
+        if state.outcome != "awaiting_confirmation" or state.awaiting is None:
+            raise ValueError("this run is not waiting for a confirmation")
+        call_id = state.awaiting["call_id"]
+        self._event(state, "confirmation", {"call_id": call_id, "approved": approved, "by": by})
+        state.awaiting = None
+        state.outcome = "running"
+        if approved:
+            state.approved = call_id
+        else:
+            self._answer(
+                state,
+                call_id,
+                "denied: the run's owner did not approve this command; do something else",
+                ok=False,
+            )
+        self._save(state)
+        return state
+
+    # --- the loop ---------------------------------------------------------------------
+
+    def _advance(self, state: LoopState) -> None:
+        while True:
+            while state.queue:
+                if cancel_requested(self.cancel):
+                    raise Cancelled("cancelled")
+                if not self._answer_next_call(state):
+                    return  # finished or waiting for a human
+            if self._budget_exhausted(state):
+                return
+            if cancel_requested(self.cancel):
+                raise Cancelled("cancelled")
+            completion = self._ask_model(state)
+            if not completion.tool_calls:
+                answer = completion.content.strip()
+                if answer:
+                    self._final(state, answer)
+                else:
+                    self._finish(
+                        state, "failed", "the model answered with neither text nor a tool call"
+                    )
+                return
+            state.queue = [
+                {"id": call.id, "name": call.name, "arguments": call.arguments}
+                for call in completion.tool_calls
+            ]
+            self._save(state)
+
+    def _ask_model(self, state: LoopState) -> Completion:
+        step = state.steps + 1
+        batcher = TokenBatcher(
+            lambda text: self.emit("tokens", {"step": step, "text": text}),
+            interval=self._token_interval,
+            clock=self._clock,
+        )
+        try:
+            completion = self.provider.complete(
+                state.messages, tools=self._tools, on_text=batcher.add, cancel=self.cancel
+            )
+        finally:
+            batcher.flush()
+        state.steps = step
+        usage = completion.usage or TokenUsage()
+        state.usage.add(usage)
+        self._event(
+            state,
+            "usage",
+            {**usage.as_dict(), "provider": self.provider.provider, "model": completion.model},
+        )
+        state.messages.append(completion.as_message())
+        self._tick(state)
+        return completion
+
+    def _answer_next_call(self, state: LoopState) -> bool:
+        """Handle the queue's first call; False when the loop must stop."""
+        call = state.queue[0]
+        call_id, name, raw = call["id"], call["name"], call["arguments"]
+        if state.in_flight == call_id:
+            # The worker died while this tool ran: report that rather than run it twice.
+            self._answer(state, call_id, INTERRUPTED_OUTPUT, ok=False)
+            return True
+        approved = state.approved == call_id
+        state.approved = None
+        if not self.profile.allows(name):
+            self._event(state, "tool_call", _call_data(call_id, name, raw))
+            return self._refuse(state, call_id, name, self.profile.decide(name, {})[1])
+        try:
+            args = tool_args_parse(name, raw)
+        except ToolArgumentError as exc:
+            self._event(state, "tool_call", _call_data(call_id, name, raw))
+            return self._bad_arguments(state, call_id, str(exc))
+        state.bad_args_streak = 0
+        if not approved:
+            self._event(state, "tool_call", {"call_id": call_id, "name": name, "arguments": args})
+            decision, why = self.profile.decide(name, args)
+            if decision == "refuse":
+                return self._refuse(state, call_id, name, why)
+            if decision == "confirm":
+                state.awaiting = {
+                    "call_id": call_id,
+                    "name": name,
+                    "arguments": args,
+                    "reason": why,
+                }
+                self._event(state, "confirmation_required", dict(state.awaiting))
+                self._set_outcome(state, "awaiting_confirmation", why)
+                return False
+        if name == "finish":
+            state.queue.clear()
+            self._final(state, args["answer"])
+            return False
+        state.in_flight = call_id
+        self._save(state)
+        result = tool_execute(
+            name=name,
+            args=args,
+            workspace=self.workspace,
+            cancel=self.cancel,
+            time_left=self.profile.max_wall_seconds - self._tick(state),
+            output_limit=self._output_limit,
+        )
+        state.tool_calls += 1
+        self._answer(state, call_id, result.output, ok=result.ok, result=result)
+        return True
+
+    # --- helpers ----------------------------------------------------------------------
+
+    def _answer(
+        self,
+        state: LoopState,
+        call_id: str,
+        output: str,
+        *,
+        ok: bool,
+        result: ToolResult | None = None,
+        event: bool = True,
+    ) -> None:
+        """Give the model the tool message for ``call_id`` and drop it from the queue."""
+        call = next((c for c in state.queue if c["id"] == call_id), None)
+        name = call["name"] if call else ""
+        state.messages.append(
+            {"role": "tool", "tool_call_id": call_id, "name": name, "content": output}
+        )
+        state.queue = [c for c in state.queue if c["id"] != call_id]
+        if state.in_flight == call_id:
+            state.in_flight = None
+        if event:
+            data = result.as_dict() if result else {"ok": ok, "output": output, "truncated": False}
+            self._event(state, "tool_result", {"call_id": call_id, "name": name, **data})
+        self._save(state)
+
+    def _refuse(self, state: LoopState, call_id: str, name: str, reason: str) -> bool:
+        self._event(state, "refused", {"call_id": call_id, "name": name, "reason": reason})
+        self._answer(state, call_id, f"refused: {reason}", ok=False, event=False)
+        return True
+
+    def _bad_arguments(self, state: LoopState, call_id: str, problem: str) -> bool:
+        state.bad_args_streak += 1
+        self._event(state, "error", {"kind": "tool_arguments", "message": problem})
+        self._answer(state, call_id, f"error: {problem}", ok=False)
+        if state.bad_args_streak >= self._bad_args_limit:
+            self._finish(
+                state,
+                "failed",
+                f"the model sent invalid tool arguments {state.bad_args_streak} times "
+                f"in a row (last: {problem})",
+            )
+            return False
+        return True
+
+    def _budget_exhausted(self, state: LoopState) -> bool:
+        profile = self.profile
+        elapsed = self._tick(state)
+        if state.steps >= profile.max_steps:
+            reason = f"step budget used up ({profile.max_steps} steps)"
+        elif elapsed >= profile.max_wall_seconds:
+            reason = f"time budget used up ({profile.max_wall_seconds} s)"
+        elif state.usage.total_tokens >= profile.max_tokens:
+            reason = f"token budget used up ({state.usage.total_tokens} of {profile.max_tokens})"
+        else:
+            return False
+        self._finish(state, "timed_out", reason)
+        return True
+
+    def _final(self, state: LoopState, answer: str) -> None:
+        state.answer = answer
+        self._event(state, "final", {"answer": answer})
+        self._finish(state, "succeeded", "")
+
+    def _finish(self, state: LoopState, outcome: Outcome, reason: str) -> None:
+        state.queue.clear()
+        state.in_flight = None
+        self._set_outcome(state, outcome, reason)
+
+    def _set_outcome(self, state: LoopState, outcome: Outcome, reason: str = "") -> None:
+        state.outcome, state.reason = outcome, reason
+        self._tick(state)
+        self._event(state, "state", {"state": outcome, "reason": reason})
+        self._save(state)
+
+    def _event(self, state: LoopState, kind: EventType, data: dict[str, Any]) -> None:
+        self.emit(kind, {"step": state.steps, **data})
+
+    def _tick(self, state: LoopState) -> float:
+        if self._started is not None:
+            state.elapsed_seconds = self._elapsed_base + (self._clock() - self._started)
+        return state.elapsed_seconds
+
+    def _save(self, state: LoopState) -> None:
+        if self._checkpoint is not None:
+            self._checkpoint(state)
