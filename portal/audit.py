@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Model
+from django.db.models import Model, Q, QuerySet
 
 from portal.models.audit import AuditEntry
 
@@ -71,9 +72,12 @@ def audit_record(
 
 @dataclass(frozen=True)
 class ChainReport:
+    """Outcome of ``audit_verify``: how many entries checked out, and the first broken one."""
+
     checked: int
     broken_at: int | None = None
     reason: str = ""
+    head_hash: str = GENESIS_HASH
 
     @property
     def ok(self) -> bool:
@@ -81,14 +85,70 @@ class ChainReport:
 
 
 def audit_verify(*, batch_size: int = 2000) -> ChainReport:
-    """Recompute the chain from the start; report the first entry whose link is broken."""
+    """Recompute the chain from the start; report the first entry whose link is broken.
+
+    An edited row no longer matches its own hash; a deleted or reordered row breaks the
+    next row's ``prev_hash``. Truncating the newest rows cannot be seen from the chain
+    alone, which is why the head hash is reported: keep it somewhere else to compare.
+    """
     expected_prev = GENESIS_HASH
     checked = 0
     for entry in AuditEntry.objects.order_by("id").iterator(chunk_size=batch_size):
         if entry.prev_hash != expected_prev:
-            return ChainReport(checked, entry.pk, "prev_hash does not match the previous entry")
+            return ChainReport(
+                checked,
+                entry.pk,
+                f"prev_hash {entry.prev_hash[:12]}… does not match the previous entry's "
+                f"hash {expected_prev[:12]}… (an entry before it was removed or altered)",
+                expected_prev,
+            )
         if entry_hash(entry) != entry.hash:
-            return ChainReport(checked, entry.pk, "content does not match its hash")
+            return ChainReport(
+                checked,
+                entry.pk,
+                "content does not match its hash (the entry was altered)",
+                expected_prev,
+            )
         expected_prev = entry.hash
         checked += 1
-    return ChainReport(checked)
+    return ChainReport(checked, head_hash=expected_prev)
+
+
+def audit_entries_filter(
+    *,
+    action: str = "",
+    actor: str = "",
+    object_type: str = "",
+    object_id: str = "",
+    since: date | None = None,
+    until: date | None = None,
+) -> QuerySet[AuditEntry]:
+    """Entries matching the given filters, newest first (for stewards' browsing).
+
+    ``actor`` matches the recorded label (email, or "system") by substring, or a user id.
+    ``since``/``until`` are inclusive calendar days in UTC.
+    """
+    entries = AuditEntry.objects.all()
+    if action:
+        entries = entries.filter(action=action)
+    if actor:
+        match = Q(actor_label__icontains=actor)
+        if actor.isdigit():
+            match |= Q(actor_id=int(actor))
+        entries = entries.filter(match)
+    if object_type:
+        entries = entries.filter(object_type=object_type)
+    if object_id:
+        entries = entries.filter(object_id=object_id)
+    if since:
+        entries = entries.filter(created_at__gte=datetime.combine(since, time.min, tzinfo=UTC))
+    if until:
+        entries = entries.filter(
+            created_at__lt=datetime.combine(until + timedelta(days=1), time.min, tzinfo=UTC)
+        )
+    return entries.order_by("-id")
+
+
+def audit_actions() -> list[str]:
+    """Every action name recorded so far (for the filter's choices)."""
+    return list(AuditEntry.objects.order_by("action").values_list("action", flat=True).distinct())

@@ -7,10 +7,12 @@ the client library's global default registry. ``/metrics`` renders it (``portal.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from django.http import HttpRequest, HttpResponse
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -38,6 +40,37 @@ REALTIME_EVENTS = Counter(
     ["topic_kind"],
     registry=REGISTRY,
 )
+
+
+class JobQueueCollector(Collector):
+    """Job counts by status, read from the database at scrape time (shared by all workers)."""
+
+    NAME = "agora_job_queue_depth"
+    HELP = "Background jobs by status: queued (including scheduled later), running, failed."
+
+    def describe(self) -> list[Metric]:
+        # Describing without collecting keeps registration free of database queries.
+        return [GaugeMetricFamily(self.NAME, self.HELP, labels=["status"])]
+
+    def collect(self) -> Iterator[Metric]:
+        from portal.jobs import jobs_queue_depth
+
+        family = GaugeMetricFamily(self.NAME, self.HELP, labels=["status"])
+        try:
+            depth = jobs_queue_depth()
+        except Exception:  # the database is down: say so rather than fail the scrape
+            depth = {}
+        for status, count in depth.items():
+            family.add_metric([status], count)
+        yield family
+        yield GaugeMetricFamily(
+            "agora_job_queue_scrape_ok",
+            "1 if the job queue could be read at this scrape.",
+            value=1 if depth else 0,
+        )
+
+
+REGISTRY.register(JobQueueCollector())
 
 
 def _route_of(request: HttpRequest) -> str:
