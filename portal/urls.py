@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portal import views, views_ops
+from portal import views, views_accounts, views_ops
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -8,4 +8,14 @@ urlpatterns = [
     path("readyz", views_ops.readyz, name="readyz"),
     path("metrics", views_ops.metrics, name="metrics"),
     path("audit/", views_ops.audit_list, name="audit"),
+    path("u/<str:username>/", views_accounts.profile_detail, name="profile"),
+    path("settings/profile/", views_accounts.profile_edit, name="profile-edit"),
+    path("settings/tokens/", views_accounts.token_page, name="tokens"),
+    path(
+        "settings/tokens/<int:token_id>/revoke/",
+        views_accounts.token_revoke_view,
+        name="token-revoke",
+    ),
+    path("users/", views_accounts.user_directory, name="users"),
+    path("users/<int:user_id>/role/", views_accounts.user_role_change, name="user-role"),
 ]
