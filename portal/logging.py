@@ -15,12 +15,23 @@ from django.utils.functional import empty
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
-_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "request_id"}
+# Attributes every record has, plus Django's attached request object (not JSON material).
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "request_id", "request"}
+
+
+def _request_id_of(record: logging.LogRecord) -> str:
+    request_id = request_id_var.get()
+    if request_id == "-":
+        # Django logs 4xx/5xx responses ("django.request") after the middleware has
+        # returned, so take the id from the request attached to the record.
+        request_id = getattr(getattr(record, "request", None), "request_id", request_id)
+    return request_id
 
 
 class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = request_id_var.get()
+        if getattr(record, "request_id", "-") == "-":
+            record.request_id = _request_id_of(record)
         return True
 
 
@@ -31,7 +42,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
-            "request_id": getattr(record, "request_id", request_id_var.get()),
+            "request_id": getattr(record, "request_id", None) or _request_id_of(record),
         }
         for key, value in vars(record).items():
             if key not in _STANDARD and not key.startswith("_"):
