@@ -271,6 +271,13 @@ DIRECTUS_TIMEOUT = float(env_int("DIRECTUS_TIMEOUT_MS", 5000, minimum=100)) / 10
 # --- Community -----------------------------------------------------------------------
 GITHUB_WEBHOOK_SECRET = env_secret("GITHUB_WEBHOOK_SECRET")
 
+# --- Sandboxes -----------------------------------------------------------------------
+SANDBOX_BACKENDS = env_list("SANDBOX_BACKENDS", ["bubblewrap"])  # first is the default
+SANDBOX_ROOT = Path(env_str("SANDBOX_ROOT", str(VAR_DIR / "sandboxes")))
+DOCKER_HOSTS = env_list("DOCKER_HOSTS")  # e.g. unix:///run/docker.sock,tcp://10.0.0.5:2375
+SANDBOX_IMAGE_CACHE = Path(env_str("SANDBOX_IMAGE_CACHE", "/var/cache/agora-sandbox-images"))
+SANDBOX_DEBIAN_MIRROR = env_url("SANDBOX_DEBIAN_MIRROR", "http://deb.debian.org/debian")
+
 # --- Agent runs: OpenAI-compatible chat-completions endpoint -------------------------
 # Unset LLM_BASE_URL: only the built-in scripted provider is available.
 LLM_BASE_URL = env_url("LLM_BASE_URL")

@@ -25,7 +25,7 @@ from sandboxes.agents.tools import (
     tool_execute,
     tool_schemas,
 )
-from sandboxes.agents.workspace import Workspace
+from sandboxes.agents.workspace import Workspace, WorkspaceUnavailable
 
 Outcome = Literal[
     "running", "awaiting_confirmation", "succeeded", "failed", "cancelled", "timed_out"
@@ -41,7 +41,7 @@ TERMINAL: frozenset[str] = frozenset({"succeeded", "failed", "cancelled", "timed
 #   refused                {call_id, name, reason}      the model sees the refusal
 #   confirmation_required  {call_id, name, arguments, reason}
 #   confirmation           {call_id, approved, by}
-#   error                  {kind, message}              kind: tool_arguments | LLMError kinds
+#   error                  {kind, message}   kind: tool_arguments | workspace | LLMError kinds
 #   final                  {answer}
 EventType = Literal[
     "state",
@@ -208,6 +208,11 @@ class AgentLoop:
         except LLMError as exc:
             self._event(state, "error", exc.as_dict())
             self._finish(state, "failed", f"model provider: {exc}")
+        except WorkspaceUnavailable as exc:
+            if state.in_flight:
+                self._answer(state, state.in_flight, f"error: {exc}", ok=False)
+            self._event(state, "error", {"kind": "workspace", "message": str(exc)})
+            self._finish(state, "failed", str(exc))
         finally:
             self._tick(state)
             self._started = None

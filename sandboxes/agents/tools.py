@@ -253,10 +253,12 @@ def _dispatch(
             timeout = max(1.0, min(timeout, time_left))
         outcome = workspace.exec(args["command"], timeout=timeout, cancel=cancel)
         output = outcome.output
+        if output and not output.endswith("\n"):
+            output += "\n"
         if outcome.timed_out:
-            output += f"\n[command timed out after {timeout:g} s and was killed]"
+            output += f"[command timed out after {timeout:g} s and was killed]"
         else:
-            output += f"\n[exit code {outcome.exit_code}]"
+            output += f"[exit code {outcome.exit_code}]"
         return ToolResult(
             ok=outcome.exit_code == 0 and not outcome.timed_out,
             output=output,

@@ -25,6 +25,10 @@ class WorkspaceError(Exception):
     """A file operation failed or was refused (missing file, not a file, outside the workspace)."""
 
 
+class WorkspaceUnavailable(Exception):
+    """The sandbox behind the workspace is gone; the run cannot continue."""
+
+
 class ExecOutcome(NamedTuple):
     exit_code: int
     output: str

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import socket
+import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from typing import Any
 
 import pytest
 
 from sandboxes.agents.cancel import CancelFlag, Cancelled
 from sandboxes.agents.llm import LLMClient, LLMConfig, LLMError, retry_after_seconds
+from sandboxes.agents.profiles import FIXER
+from sandboxes.agents.providers import provider_build
+from sandboxes.agents.scripted import StepListError
 from tests.sandboxes.agents.conftest import (
     FakeLLMServer,
     RecordingSleep,
@@ -269,3 +274,29 @@ def test_tool_call_reply_helper_round_trips(
 
     assert completion.tool_calls[0].arguments == '{"path": "x.txt"}'
     assert completion.usage is not None and completion.usage.total_tokens == 120
+
+
+def test_retry_after_is_really_waited_by_default(llm_server: FakeLLMServer) -> None:
+    llm_server.add(
+        Reply(status=429, headers={"Retry-After": "1"}, chunks=[b"busy"]),
+        Reply(chunks=sse(text_chunk("ok", finish="stop"))),
+    )
+    client = LLMClient(LLMConfig(base_url=llm_server.url, model="m"))
+    started = time.monotonic()
+
+    assert client.complete(MESSAGES).content == "ok"
+
+    assert time.monotonic() - started >= 1.0
+    assert len(llm_server.requests) == 2
+
+
+def test_provider_build_picks_scripted_for_a_step_list(settings: Any) -> None:
+    scripted = provider_build(profile=FIXER, steps=[{"finish": "x"}])
+    assert scripted.provider == "scripted"
+    with pytest.raises(StepListError):
+        provider_build(profile=FIXER, steps=[{"tool": "nope"}])
+
+    settings.LLM_BASE_URL = "http://127.0.0.1:11434/v1"
+    settings.LLM_MODEL = "qwen"
+    client = provider_build(profile=FIXER)
+    assert (client.provider, client.model) == ("openai-compatible", "qwen")

@@ -1,0 +1,631 @@
+"""The bubblewrap backend: the embedded default, sandboxes on this machine.
+
+Each sandbox is a directory ``SANDBOX_ROOT/<id>/`` (root-only, traversable) holding its
+spec, a private workspace owned by a uid of its own, the terminal socket and log. The
+payload runs as that unprivileged uid (``setpriv``) inside new user, mount, pid, net, ipc
+and uts namespaces with every capability dropped, ``/usr`` read-only and a handful of
+``/etc`` files; limits come from ``prlimit`` and a cgroup (v1 or v2).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import select
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import time
+import zlib
+from pathlib import Path
+from typing import Any
+
+from sandboxes.backends.base import (
+    WORKDIR,
+    BackendError,
+    ExecResult,
+    FileEntry,
+    FileRefused,
+    Handle,
+    LaunchSpec,
+    Limits,
+    ProgressFn,
+    SandboxBackend,
+    SandboxGone,
+    Status,
+    TerminalStream,
+    Usage,
+    killed_by_signal,
+)
+from sandboxes.backends.bwrap_supervisor import supervise
+from sandboxes.backends.cgroups import CgroupSet
+from sandboxes.backends.paths import workspace_relpath
+from sandboxes.backends.ptyproto import SocketTerminal
+
+_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+# Host /etc files a shell and common tools need; everything else of /etc stays hidden.
+ETC_FILES = (
+    "nsswitch.conf",
+    "ld.so.cache",
+    "ld.so.conf",
+    "localtime",
+    "bash.bashrc",
+    "profile",
+    "inputrc",
+    "mime.types",
+)
+ETC_DIRS = ("alternatives", "ssl", "ld.so.conf.d", "profile.d")
+_LIFELINE: tuple[int, int] | None = None
+
+
+def _lifeline() -> int:
+    """Read end of a pipe whose write end only this process holds (EOF = we died)."""
+    global _LIFELINE
+    if _LIFELINE is None or _LIFELINE[1] < 0:
+        read_fd, write_fd = os.pipe2(os.O_CLOEXEC)
+        _LIFELINE = (read_fd, write_fd)
+    return _LIFELINE[0]
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie is not alive (it is waiting for its parent to reap it).
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+class BubblewrapBackend(SandboxBackend):
+    """Sandboxes as bubblewrap process trees supervised by a forked portal process."""
+
+    name = "bubblewrap"
+
+    def __init__(self, *, root: Path, uid_base: int = 200000, uid_count: int = 60000) -> None:
+        self.root = Path(root)
+        self.uid_base = uid_base
+        self.uid_count = uid_count
+        self.privileged = os.geteuid() == 0
+
+    # --- helpers ------------------------------------------------------------------------
+    def available(self) -> tuple[bool, str]:
+        for tool in ("bwrap", "setpriv", "prlimit"):
+            if not shutil.which(tool):
+                return False, f"{tool} is not installed"
+        return True, ""
+
+    def _state(self, handle: Handle | str) -> Path:
+        sandbox_id = handle.sandbox_id if isinstance(handle, Handle) else handle
+        if not _ID_RE.match(sandbox_id):
+            raise BackendError(f"invalid sandbox id {sandbox_id!r}")
+        return self.root / sandbox_id
+
+    def _spec(self, handle: Handle) -> dict[str, Any]:
+        try:
+            return json.loads((self._state(handle) / "spec.json").read_text())
+        except FileNotFoundError as exc:
+            raise SandboxGone(f"sandbox {handle.sandbox_id} does not exist") from exc
+
+    def _claim_uid(self, sandbox_id: str) -> int:
+        uids = self.root / ".uids"
+        uids.mkdir(mode=0o700, parents=True, exist_ok=True)
+        start = zlib.crc32(sandbox_id.encode()) % self.uid_count
+        for step in range(self.uid_count):
+            uid = self.uid_base + (start + step) % self.uid_count
+            try:
+                fd = os.open(uids / str(uid), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+            except FileExistsError:
+                continue
+            os.write(fd, sandbox_id.encode())
+            os.close(fd)
+            return uid
+        raise BackendError("no free sandbox uid")
+
+    def _cgroup(self, sandbox_id: str) -> CgroupSet:
+        cgroup = CgroupSet(f"sbx-{sandbox_id}")
+        if not self.privileged:
+            cgroup.dirs = {}
+        return cgroup
+
+    def _bwrap_argv(self, spec: dict[str, Any], command: list[str]) -> list[str]:
+        state = Path(spec["state"])
+        limits = spec["limits"]
+        uid = spec["uid"]
+        argv: list[str] = [
+            "prlimit",
+            f"--nproc={limits['pids'] + 8}",
+            f"--cpu={limits['cpu_seconds'] + 5}",
+            f"--fsize={limits['disk_mb'] * 1024 * 1024}",
+            f"--nofile={1024}",
+            "--core=0",
+        ]
+        if not spec["cgroup"]:
+            # Without a memory cgroup, the address space limit is the fallback.
+            argv.append(f"--as={limits['memory_mb'] * 1024 * 1024 * 4}")
+        argv.append("--")
+        if self.privileged:
+            argv += [
+                "setpriv",
+                f"--reuid={uid}",
+                f"--regid={uid}",
+                "--clear-groups",
+                "--no-new-privs",
+                "--",
+            ]
+        argv += [
+            "bwrap",
+            "--unshare-all",
+            "--unshare-user",
+            "--disable-userns",
+            "--die-with-parent",
+            "--cap-drop",
+            "ALL",
+        ]
+        if spec.get("network") and spec["network"] != "none":
+            argv.append("--share-net")
+        image = spec.get("image") or ""
+        if image and Path(image).is_dir():
+            argv += ["--ro-bind", image, "/"]
+        else:
+            argv += [
+                "--ro-bind",
+                "/usr",
+                "/usr",
+                "--symlink",
+                "usr/bin",
+                "/bin",
+                "--symlink",
+                "usr/sbin",
+                "/sbin",
+                "--symlink",
+                "usr/lib",
+                "/lib",
+            ]
+            if Path("/usr/lib64").is_dir():
+                argv += ["--symlink", "usr/lib64", "/lib64"]
+            for name in ETC_FILES:
+                argv += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
+            for name in ETC_DIRS:
+                argv += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
+        for name in ("passwd", "group", "hosts", "hostname"):
+            argv += ["--ro-bind", str(state / "etc" / name), f"/etc/{name}"]
+        argv += [
+            "--proc",
+            "/proc",
+            "--dev",
+            "/dev",
+            "--tmpfs",
+            "/tmp",  # noqa: S108 - the sandbox's own tmpfs
+            "--bind",
+            str(state / "workspace"),
+            WORKDIR,
+            "--chdir",
+            WORKDIR,
+            "--remount-ro",
+            "/",
+            "--hostname",
+            "sandbox",
+            "--clearenv",
+        ]
+        env = {
+            "HOME": WORKDIR,
+            "USER": "sandbox",
+            "LOGNAME": "sandbox",
+            "SHELL": "/bin/bash",
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "LANG": "C.UTF-8",
+            "TERM": "xterm-256color",
+            "PS1": r"sandbox:\w$ ",
+            **spec.get("env", {}),
+        }
+        for key, value in env.items():
+            argv += ["--setenv", key, value]
+        return [*argv, "--", *command]
+
+    def _wrapped(self, spec: dict[str, Any], command: list[str]) -> list[str]:
+        """The bwrap command line, preceded by joining the sandbox's cgroup (from a shell,
+        because ``preexec_fn`` is not safe in the threaded portal)."""
+        argv = self._bwrap_argv(spec, command)
+        procs = self._cgroup(spec["id"]).procs_files() if spec["cgroup"] else []
+        if not procs:
+            return argv
+        script = "for f in " + " ".join(procs) + '; do echo $$ > "$f"; done; exec "$@"'
+        return ["/bin/sh", "-c", script, "sh", *argv]
+
+    # --- lifecycle ----------------------------------------------------------------------
+    def launch(self, spec: LaunchSpec, *, progress: ProgressFn | None = None) -> Handle:
+        report = progress or (lambda step, pct: None)
+        state = self._state(spec.sandbox_id)
+        self.root.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.root, 0o711)  # noqa: S103 - traversable, not listable
+        report("creating", 20)
+        try:
+            state.mkdir(mode=0o711)
+        except FileExistsError as exc:
+            raise BackendError(f"sandbox {spec.sandbox_id} already exists") from exc
+        uid = self._claim_uid(spec.sandbox_id) if self.privileged else os.geteuid()
+        workspace = state / "workspace"
+        workspace.mkdir(mode=0o700)
+        etc = state / "etc"
+        etc.mkdir(mode=0o755)
+        (etc / "passwd").write_text(
+            f"root:x:0:0:root:/root:/bin/sh\nsandbox:x:{uid}:{uid}:sandbox:{WORKDIR}:/bin/bash\n"
+            "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"
+        )
+        (etc / "group").write_text(f"root:x:0:\nsandbox:x:{uid}:\nnogroup:x:65534:\n")
+        (etc / "hosts").write_text("127.0.0.1 localhost sandbox\n::1 localhost\n")
+        (etc / "hostname").write_text("sandbox\n")
+        if self.privileged:
+            os.chown(workspace, uid, uid)
+        cgroup = self._cgroup(spec.sandbox_id)
+        limits = spec.limits
+        if cgroup.available:
+            cgroup.create(memory_mb=limits.memory_mb, cpus=limits.cpus, pids=limits.pids)
+        data: dict[str, Any] = {
+            "id": spec.sandbox_id,
+            "state": str(state),
+            "uid": uid,
+            "image": spec.image,
+            "network": spec.network,
+            "env": spec.env,
+            "labels": spec.labels,
+            "limits": limits.__dict__,
+            "shell": list(spec.shell),
+            "cgroup": cgroup.available,
+            "created": time.time(),
+        }
+        (state / "spec.json").write_text(json.dumps(data))
+        handle = Handle(backend=self.name, sandbox_id=spec.sandbox_id, ref=str(state))
+        try:
+            for index, command in enumerate(spec.setup):
+                report(
+                    f"running setup ({index + 1}/{len(spec.setup)})",
+                    30 + 40 * index // max(len(spec.setup), 1),
+                )
+                result = self.exec(handle, command, timeout=spec.setup_timeout)
+                if result.exit_code != 0:
+                    tail = result.output[-500:].decode(errors="replace")
+                    raise BackendError(
+                        f"setup command {command!r} exited with {result.exit_code}: {tail}"
+                    )
+            report("starting shell", 80)
+            self._start_supervisor(data, spec.shell, limits)
+        except BaseException:
+            self.remove(handle)
+            raise
+        return handle
+
+    def _start_supervisor(
+        self, spec: dict[str, Any], shell: tuple[str, ...], limits: Limits
+    ) -> None:
+        state = Path(spec["state"])
+        argv = self._bwrap_argv(spec, list(shell))
+        argv[0] = shutil.which(argv[0]) or argv[0]
+        env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"}
+        sock_path = state / "pty.sock"
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(str(sock_path))
+        os.chmod(sock_path, 0o600)
+        listener.listen(16)
+        lifeline = _lifeline()
+        cgroup = self._cgroup(spec["id"])
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - runs in the forked supervisor
+            try:
+                if os.fork() != 0:
+                    os._exit(0)
+                keep = sorted({listener.fileno(), lifeline})
+                low = 3
+                for fd in keep:
+                    os.closerange(low, fd)
+                    low = fd + 1
+                os.closerange(low, 65536)
+                devnull = os.open(os.devnull, os.O_RDWR)
+                for fd in (0, 1, 2):
+                    os.dup2(devnull, fd)
+                supervise(
+                    state=state,
+                    argv=argv,
+                    env=env,
+                    cgroup=cgroup,
+                    lifeline_fd=lifeline,
+                    listener=listener,
+                    cpu_seconds=float(limits.cpu_seconds),
+                    max_age=float(limits.max_age_seconds),
+                )
+            finally:
+                os._exit(1)
+        listener.close()
+        os.waitpid(pid, 0)
+
+    def stop(self, handle: Handle, *, reason: str = "stopped") -> None:
+        state = self._state(handle)
+        if not state.exists():
+            return
+        pid_file = state / "supervisor.pid"
+        pid = int(pid_file.read_text()) if pid_file.exists() else 0
+        if pid and _pid_alive(pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline and not (state / "exit.json").exists():
+                time.sleep(0.01)
+            if not (state / "exit.json").exists():
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+        cgroup = self._cgroup(handle.sandbox_id)
+        cgroup.destroy()
+        if not (state / "exit.json").exists():
+            (state / "exit.json").write_text(
+                json.dumps(
+                    {
+                        "exit_code": None,
+                        "reason": reason,
+                        "ended_at": time.time(),
+                        "cpu_seconds": cgroup.cpu_seconds() if cgroup.available else 0.0,
+                        "memory_peak": None,
+                    }
+                )
+            )
+        with contextlib.suppress(OSError):
+            (state / "pty.sock").unlink()
+
+    def remove(self, handle: Handle) -> None:
+        state = self._state(handle)
+        if not state.exists():
+            return
+        self.stop(handle, reason="removed")
+        uid = None
+        with contextlib.suppress(OSError, ValueError, KeyError):
+            uid = json.loads((state / "spec.json").read_text())["uid"]
+        shutil.rmtree(state, ignore_errors=True)
+        if uid is not None and self.privileged:
+            with contextlib.suppress(OSError):
+                (self.root / ".uids" / str(uid)).unlink()
+
+    def status(self, handle: Handle) -> Status:
+        state = self._state(handle)
+        if not (state / "spec.json").exists():
+            return Status(state="missing", reason="sandbox directory is gone")
+        activity = state / "activity"
+        last_input = activity.stat().st_mtime if activity.exists() else None
+        exit_file = state / "exit.json"
+        if exit_file.exists():
+            with contextlib.suppress(ValueError, OSError):
+                info = json.loads(exit_file.read_text())
+                return Status(
+                    state="exited",
+                    exit_code=info.get("exit_code"),
+                    reason=info.get("reason", "exited"),
+                    last_input_at=last_input,
+                )
+        pid_file = state / "supervisor.pid"
+        if pid_file.exists() and _pid_alive(int(pid_file.read_text() or 0)):
+            return Status(state="running", last_input_at=last_input)
+        if not pid_file.exists() and (state / "pty.sock").exists():
+            return Status(state="running", last_input_at=last_input)  # just forked
+        return Status(state="exited", reason="lost", last_input_at=last_input)
+
+    def usage(self, handle: Handle) -> Usage:
+        state = self._state(handle)
+        exit_file = state / "exit.json"
+        if exit_file.exists():
+            with contextlib.suppress(ValueError, OSError):
+                info = json.loads(exit_file.read_text())
+                return Usage(
+                    cpu_seconds=info.get("cpu_seconds") or 0.0,
+                    memory_peak_bytes=info.get("memory_peak"),
+                )
+        cgroup = self._cgroup(handle.sandbox_id)
+        if not cgroup.available:
+            return Usage()
+        return Usage(
+            cpu_seconds=cgroup.cpu_seconds(),
+            memory_peak_bytes=cgroup.memory_peak(),
+            pids=cgroup.pids_current(),
+        )
+
+    def list_by_label(self) -> list[Handle]:
+        if not self.root.exists():
+            return []
+        return [
+            Handle(backend=self.name, sandbox_id=entry.name, ref=str(entry))
+            for entry in sorted(self.root.iterdir())
+            if entry.is_dir() and (entry / "spec.json").exists()
+        ]
+
+    # --- commands and files -------------------------------------------------------------
+    def exec(
+        self,
+        handle: Handle,
+        command: str,
+        *,
+        timeout: float = 60.0,
+        output_limit: int = 1 << 20,
+        stdin: bytes | None = None,
+    ) -> ExecResult:
+        spec = self._spec(handle)
+        argv = self._wrapped(spec, ["/bin/sh", "-c", command])
+        started = time.monotonic()
+        proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"},
+        )
+        if stdin is not None and proc.stdin is not None:
+            with contextlib.suppress(BrokenPipeError):
+                proc.stdin.write(stdin)
+            proc.stdin.close()
+        return _collect(proc, started=started, timeout=timeout, output_limit=output_limit)
+
+    def _open_dir(self, handle: Handle, parts: list[str], *, create: bool = False) -> int:
+        """An fd for a workspace directory, refusing symlinks at every step."""
+        spec = self._spec(handle)
+        fd = os.open(Path(spec["state"]) / "workspace", os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            for part in parts:
+                try:
+                    nxt = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+                except FileNotFoundError:
+                    if not create:
+                        raise
+                    os.mkdir(part, 0o755, dir_fd=fd)
+                    if self.privileged:
+                        os.chown(part, spec["uid"], spec["uid"], dir_fd=fd, follow_symlinks=False)
+                    nxt = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+                os.close(fd)
+                fd = nxt
+        except FileNotFoundError as exc:
+            os.close(fd)
+            raise FileRefused("no such directory") from exc
+        except OSError as exc:
+            os.close(fd)
+            raise FileRefused("not a directory (symbolic links are not followed)") from exc
+        return fd
+
+    def list_files(self, handle: Handle, path: str = "") -> list[FileEntry]:
+        rel = workspace_relpath(path)
+        fd = self._open_dir(handle, rel.split("/") if rel else [])
+        entries: list[FileEntry] = []
+        try:
+            for name in sorted(os.listdir(fd))[:1000]:
+                with contextlib.suppress(OSError):
+                    st = os.stat(name, dir_fd=fd, follow_symlinks=False)
+                    entries.append(
+                        FileEntry(
+                            name=name,
+                            path=f"{rel}/{name}" if rel else name,
+                            is_dir=stat.S_ISDIR(st.st_mode),
+                            size=st.st_size,
+                            mtime=st.st_mtime,
+                        )
+                    )
+        finally:
+            os.close(fd)
+        return entries
+
+    def read_file(self, handle: Handle, path: str, *, max_bytes: int) -> bytes:
+        rel = workspace_relpath(path)
+        if not rel:
+            raise FileRefused("a file path is required")
+        *dirs, name = rel.split("/")
+        dir_fd = self._open_dir(handle, dirs)
+        try:
+            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dir_fd)
+        except FileNotFoundError as exc:
+            raise FileRefused("no such file") from exc
+        except OSError as exc:
+            raise FileRefused("not a regular file (symbolic links are not followed)") from exc
+        finally:
+            os.close(dir_fd)
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                raise FileRefused("not a regular file")
+            if st.st_size > max_bytes:
+                raise FileRefused(f"file is larger than {max_bytes} bytes")
+            with os.fdopen(fd, "rb", closefd=False) as fh:
+                return fh.read(max_bytes + 1)[:max_bytes]
+        finally:
+            os.close(fd)
+
+    def write_file(self, handle: Handle, path: str, data: bytes) -> None:
+        rel = workspace_relpath(path)
+        if not rel:
+            raise FileRefused("a file path is required")
+        spec = self._spec(handle)
+        *dirs, name = rel.split("/")
+        dir_fd = self._open_dir(handle, dirs, create=True)
+        try:
+            fd = os.open(
+                name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644, dir_fd=dir_fd
+            )
+        except OSError as exc:
+            raise FileRefused("cannot write there (symbolic links are not followed)") from exc
+        finally:
+            os.close(dir_fd)
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise FileRefused("not a regular file")
+            if self.privileged:
+                os.fchown(fd, spec["uid"], spec["uid"])
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
+
+    # --- terminal -----------------------------------------------------------------------
+    async def attach(self, handle: Handle) -> TerminalStream:
+        sock = self._state(handle) / "pty.sock"
+        try:
+            return await SocketTerminal.connect(str(sock))
+        except (FileNotFoundError, ConnectionRefusedError) as exc:
+            raise SandboxGone("the sandbox's terminal is not running") from exc
+
+    def terminal_log(self, handle: Handle, *, tail: int | None = None) -> bytes:
+        log = self._state(handle) / "terminal.log"
+        try:
+            with open(log, "rb") as fh:
+                if tail is not None:
+                    fh.seek(max(0, os.fstat(fh.fileno()).st_size - tail))
+                return fh.read()
+        except FileNotFoundError:
+            return b""
+
+
+def _collect(
+    proc: subprocess.Popen[bytes], *, started: float, timeout: float, output_limit: int
+) -> ExecResult:
+    """Read merged output with a deadline and a size cap; kill the group on timeout."""
+    assert proc.stdout is not None
+    out = bytearray()
+    truncated = timed_out = False
+    fd = proc.stdout.fileno()
+    deadline = started + timeout
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            timed_out = True
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            break
+        ready, _, _ = select.select([fd], [], [], min(remaining, 0.5))
+        if not ready:
+            continue
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            break
+        room = output_limit - len(out)
+        if room > 0:
+            out.extend(chunk[:room])
+        if len(chunk) > room:
+            truncated = True
+    proc.stdout.close()
+    try:
+        code = proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        code = proc.wait()
+    return ExecResult(
+        exit_code=-9 if timed_out else code,
+        killed_by="timeout" if timed_out else killed_by_signal(code),
+        output=bytes(out),
+        truncated=truncated,
+        timed_out=timed_out,
+        duration=time.monotonic() - started,
+    )
