@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Model, QuerySet
 
 from portal.models.audit import AuditEntry
 
@@ -125,17 +125,16 @@ def audit_entries_filter(
 ) -> QuerySet[AuditEntry]:
     """Entries matching the given filters, newest first (for stewards' browsing).
 
-    ``actor`` matches the recorded label (email, or "system") by substring, or a user id.
+    ``actor`` is a user id (all digits) or part of the recorded label (email, "system").
     ``since``/``until`` are inclusive calendar days in UTC.
     """
     entries = AuditEntry.objects.all()
     if action:
         entries = entries.filter(action=action)
-    if actor:
-        match = Q(actor_label__icontains=actor)
-        if actor.isdigit():
-            match |= Q(actor_id=int(actor))
-        entries = entries.filter(match)
+    if actor.isdigit():
+        entries = entries.filter(actor_id=int(actor))
+    elif actor:
+        entries = entries.filter(actor_label__icontains=actor)
     if object_type:
         entries = entries.filter(object_type=object_type)
     if object_id:
