@@ -257,6 +257,7 @@ SPECTACULAR_SETTINGS = {
 REALTIME_BUFFER_SIZE = env_int("REALTIME_BUFFER_SIZE", 1000, minimum=10)
 JOBS_POLL_INTERVAL = float(env_int("JOBS_POLL_INTERVAL_MS", 500, minimum=10)) / 1000
 JOBS_LEASE_SECONDS = env_int("JOBS_LEASE_SECONDS", 300, minimum=5)
+JOBS_RETENTION_DAYS = env_int("JOBS_RETENTION_DAYS", 14, minimum=1)
 METRICS_TOKEN = env_secret("METRICS_TOKEN")
 # Serves the bare baseline view /api/v1/bench/bare/ for `make bench`; never in production.
 AGORA_BENCH = env_bool("AGORA_BENCH", False)
