@@ -21,6 +21,7 @@ from sandboxes.agents.tools import (
     OUTPUT_LIMIT,
     ToolArgumentError,
     ToolResult,
+    output_truncate,
     tool_args_parse,
     tool_execute,
     tool_schemas,
@@ -59,6 +60,7 @@ Emit = Callable[[EventType, dict[str, Any]], None]
 Checkpoint = Callable[["LoopState"], None]
 
 STATE_VERSION = 1
+EVENT_ARG_LIMIT = 8000  # characters of each string argument shown in tool_call events
 INTERRUPTED_OUTPUT = (
     "interrupted: the worker stopped while this tool was running, so its effects are "
     "unknown; check the workspace before repeating it"
@@ -148,11 +150,20 @@ class TokenBatcher:
             self._send(text)
 
 
-def _call_data(call_id: str, name: str, raw: str) -> dict[str, Any]:
-    try:
-        arguments: Any = json.loads(raw)
-    except ValueError:
-        arguments = raw
+def _call_data(call_id: str, name: str, raw: str | dict[str, Any]) -> dict[str, Any]:
+    """A tool call for an event: arguments as an object when they parse, long strings cut
+    (a 1 MB write_file would otherwise be stored with every event)."""
+    arguments: Any = raw
+    if isinstance(raw, str):
+        try:
+            arguments = json.loads(raw)
+        except ValueError:
+            arguments = output_truncate(raw, EVENT_ARG_LIMIT)[0]
+    if isinstance(arguments, dict):
+        arguments = {
+            key: output_truncate(value, EVENT_ARG_LIMIT)[0] if isinstance(value, str) else value
+            for key, value in arguments.items()
+        }
     return {"call_id": call_id, "name": name, "arguments": arguments}
 
 
@@ -191,7 +202,12 @@ class AgentLoop:
 
     def run(self, state: LoopState) -> LoopState:
         """Advance until the run finishes or waits for a confirmation; returns ``state``."""
-        if state.finished or state.outcome == "awaiting_confirmation":
+        if state.finished:
+            return state
+        if state.outcome == "awaiting_confirmation":
+            if cancel_requested(self.cancel):  # nobody has to answer a cancelled run's prompt
+                state.awaiting = None
+                self._finish(state, "cancelled", "cancelled by request")
             return state
         if state.profile != self.profile.name:
             raise ValueError(
@@ -313,7 +329,7 @@ class AgentLoop:
             return self._bad_arguments(state, call_id, str(exc))
         state.bad_args_streak = 0
         if not approved:
-            self._event(state, "tool_call", {"call_id": call_id, "name": name, "arguments": args})
+            self._event(state, "tool_call", _call_data(call_id, name, args))
             decision, why = self.profile.decide(name, args)
             if decision == "refuse":
                 return self._refuse(state, call_id, name, why)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from sandboxes.agents.cancel import CancelFlag
+from sandboxes.agents.cancel import CancelFlag, PollingCancel
 from sandboxes.agents.llm import LLMClient, LLMConfig
 from sandboxes.agents.loop import AgentLoop, LoopState, TokenBatcher, loop_state_new
 from sandboxes.agents.profiles import FIXER, RESEARCHER, AgentProfile
@@ -444,3 +444,53 @@ def test_fast_stream_becomes_few_token_events(
     tokens = events.of("tokens")
     assert "".join(t["text"] for t in tokens) == "w " * 200 + "end"
     assert len(tokens) < 20
+
+
+def test_cancel_while_awaiting_confirmation_ends_the_run(
+    workspace: LocalDirWorkspace, events: EventLog
+) -> None:
+    steps = [{"tool": "shell", "args": {"command": "rm -rf src"}}, {"finish": "x"}]
+    cancel = CancelFlag()
+    loop, state = scripted_run(FIXER, steps, workspace, events, cancel=cancel)
+    assert state.outcome == "awaiting_confirmation"
+
+    cancel.cancel()
+    loop.run(state)
+
+    assert state.outcome == "cancelled" and state.awaiting is None
+    assert events.of("state")[-1]["state"] == "cancelled"
+
+
+def test_long_arguments_are_cut_in_events_but_not_in_the_workspace(
+    workspace: LocalDirWorkspace, events: EventLog
+) -> None:
+    content = "x" * 50_000
+    steps = [
+        {"tool": "write_file", "args": {"path": "big.txt", "content": content}},
+        {"finish": "ok"},
+    ]
+
+    _, state = scripted_run(FIXER, steps, workspace, events)
+
+    assert (workspace.root / "big.txt").read_text() == content
+    shown = events.of("tool_call")[0]["arguments"]["content"]
+    assert len(shown) < 9000 and "characters truncated" in shown
+    assert len(json.dumps(state.to_json())) > 50_000  # the model's history keeps it whole
+
+
+def test_polling_cancel_asks_at_most_once_per_interval() -> None:
+    tenths = [0]  # whole tenths of a second, so the clock has no rounding drift
+    asked: list[int] = []
+    answers = iter([False, False, True])
+
+    def check() -> bool:
+        asked.append(tenths[0])
+        return next(answers)
+
+    signal = PollingCancel(check, interval=1.0, clock=lambda: tenths[0] / 10)
+    results = []
+    for _ in range(25):
+        results.append(signal.is_cancelled())
+        tenths[0] += 1
+    assert asked == [0, 10, 20]
+    assert results[:20] == [False] * 20 and all(results[20:])
