@@ -87,8 +87,8 @@ def test_signup_shows_field_errors(client):
     )
     html = response.content.decode()
     assert response.status_code == 200
-    assert 'class="form-row has-error' in html
-    assert 'class="field-error"' in html
+    assert 'class="form-row field-error' in html
+    assert 'class="errorlist" role="alert"' in html
     assert not User.objects.filter(email="not-an-email").exists()
 
 

@@ -76,7 +76,8 @@ def test_profile_edit_shows_field_errors_next_to_the_field(client, member):
     response = client.post("/settings/profile/", {"display_name": "x", "github_handle": "-bad-"})
     html = response.content.decode()
     assert response.status_code == 200
-    assert 'class="field-error" role="alert" id="id_github_handle_error"' in html
+    assert 'class="errorlist" role="alert" id="id_github_handle_error"' in html
+    assert 'class="form-row field-error"' in html
     assert "Letters, digits and single hyphens" in html
     member.refresh_from_db()
     assert member.display_name != "x"  # nothing saved on error
