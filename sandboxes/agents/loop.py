@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 from sandboxes.agents.cancel import Cancelled, CancelSignal, cancel_requested
@@ -95,15 +95,25 @@ class LoopState:
         return self.outcome in TERMINAL
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        """A JSON-able dict. Messages are shared, not copied (the loop only ever appends
+        new ones), because a checkpoint is taken several times per step."""
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["usage"] = {
+            "prompt_tokens": self.usage.prompt_tokens,
+            "completion_tokens": self.usage.completion_tokens,
+        }
+        data["messages"] = list(self.messages)
+        data["queue"] = [dict(call) for call in self.queue]
+        data["awaiting"] = dict(self.awaiting) if self.awaiting else None
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> LoopState:
         if data.get("version") != STATE_VERSION:
             raise ValueError(f"unsupported loop state version {data.get('version')!r}")
-        fields = dict(data)
-        fields["usage"] = TokenUsage(**fields.get("usage", {}))
-        return cls(**fields)
+        values = dict(data)
+        values["usage"] = TokenUsage(**values.get("usage", {}))
+        return cls(**values)
 
 
 def loop_state_new(*, profile: AgentProfile, task: str) -> LoopState:
