@@ -9,6 +9,7 @@ Everything viewers see goes through the ``emit(type, data)`` callback (see ``Eve
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
@@ -42,7 +43,8 @@ TERMINAL: frozenset[str] = frozenset({"succeeded", "failed", "cancelled", "timed
 #   refused                {call_id, name, reason}      the model sees the refusal
 #   confirmation_required  {call_id, name, arguments, reason}
 #   confirmation           {call_id, approved, by}
-#   error                  {kind, message}   kind: tool_arguments | workspace | LLMError kinds
+#   error                  {kind, message}   kind: tool_arguments | workspace | internal |
+#                                            unreachable | http_status | malformed | timeout
 #   final                  {answer}
 EventType = Literal[
     "state",
@@ -58,6 +60,8 @@ EventType = Literal[
 ]
 Emit = Callable[[EventType, dict[str, Any]], None]
 Checkpoint = Callable[["LoopState"], None]
+
+logger = logging.getLogger(__name__)
 
 STATE_VERSION = 1
 EVENT_ARG_LIMIT = 8000  # characters of each string argument shown in tool_call events
@@ -239,6 +243,14 @@ class AgentLoop:
                 self._answer(state, state.in_flight, f"error: {exc}", ok=False)
             self._event(state, "error", {"kind": "workspace", "message": str(exc)})
             self._finish(state, "failed", str(exc))
+        except Exception as exc:
+            # A bug must not leave the run "running" forever; the traceback goes to the log.
+            logger.exception("agent loop failed (profile %s)", state.profile)
+            message = f"internal error: {type(exc).__name__}: {exc}"
+            if state.in_flight:
+                self._answer(state, state.in_flight, message, ok=False)
+            self._event(state, "error", {"kind": "internal", "message": message})
+            self._finish(state, "failed", message)
         finally:
             self._tick(state)
             self._started = None
@@ -308,6 +320,13 @@ class AgentLoop:
         finally:
             batcher.flush()
         state.steps = step
+        # Tool results are matched to calls by id: make them unique (some servers send none,
+        # or the same one twice).
+        seen: set[str] = set()
+        for index, call in enumerate(completion.tool_calls):
+            if not call.id or call.id in seen:
+                call.id = f"call_{step}_{index}"
+            seen.add(call.id)
         usage = completion.usage or TokenUsage()
         state.usage.add(usage)
         self._event(

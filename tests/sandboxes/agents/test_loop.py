@@ -23,6 +23,7 @@ from tests.sandboxes.agents.conftest import (
     sse,
     text_chunk,
     tool_call_reply,
+    tool_chunk,
     usage_chunk,
 )
 
@@ -494,3 +495,48 @@ def test_polling_cancel_asks_at_most_once_per_interval() -> None:
         tenths[0] += 1
     assert asked == [0, 10, 20]
     assert results[:20] == [False] * 20 and all(results[20:])
+
+
+def test_duplicate_tool_call_ids_are_made_unique(
+    llm_server: FakeLLMServer, workspace: LocalDirWorkspace, events: EventLog
+) -> None:
+    llm_server.add(
+        Reply(
+            chunks=sse(
+                tool_chunk(
+                    0, call_id="same", name="write_file", arguments='{"path": "a", "content": "1"}'
+                ),
+                tool_chunk(
+                    1, call_id="same", name="write_file", arguments='{"path": "b", "content": "2"}'
+                ),
+                usage_chunk(1, 1),
+            )
+        ),
+        tool_call_reply("c2", "finish", {"answer": "both"}),
+    )
+    client = LLMClient(LLMConfig(base_url=llm_server.url, model="fake-model"))
+
+    state = make_loop(FIXER, client, workspace, events).run(loop_state_new(profile=FIXER, task="x"))
+
+    assert state.outcome == "succeeded"
+    assert (workspace.root / "a").read_text() == "1" and (workspace.root / "b").read_text() == "2"
+    second = llm_server.requests[1]["body"]["messages"]
+    ids = [c["id"] for c in second[2]["tool_calls"]]
+    assert ids == ["same", "call_1_1"]
+    assert [m["tool_call_id"] for m in second[3:5]] == ids
+
+
+def test_an_unexpected_tool_crash_fails_the_run_instead_of_hanging(
+    workspace: LocalDirWorkspace, events: EventLog
+) -> None:
+    class Broken(LocalDirWorkspace):
+        def list_files(self, path: str = "") -> Any:
+            raise RuntimeError("disk on fire")
+
+    broken = Broken(workspace.root)
+    _, state = scripted_run(FIXER, [{"tool": "list_files"}, {"finish": "x"}], broken, events)
+
+    assert state.outcome == "failed"
+    assert state.reason == "internal error: RuntimeError: disk on fire"
+    assert state.in_flight is None
+    assert events.of("error")[-1]["kind"] == "internal"
