@@ -1,0 +1,335 @@
+"""Governance API views: validate input → call a service → serialize the result."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.shortcuts import get_object_or_404
+from rest_framework import permissions, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
+from rest_framework.views import APIView
+
+from governance import selectors, services
+from governance.api import serializers as s
+from governance.models import Comment, Poll, Proposal
+from portal.api.errors import DomainError
+from portal.api.pagination import Pagination
+
+
+def _proposal(request: Request, pk: int) -> Proposal:
+    return get_object_or_404(selectors.proposals_visible(user=request.user), pk=pk)
+
+
+def _poll(request: Request, pk: int) -> Poll:
+    return get_object_or_404(selectors.polls_visible(user=request.user), pk=pk)
+
+
+class ProposalListView(APIView):
+    def get(self, request: Request) -> Response:
+        qs = selectors.proposals_filter(
+            user=request.user,
+            status=request.query_params.get("status", ""),
+            category=request.query_params.get("category", ""),
+            tag=request.query_params.get("tag", ""),
+            search=request.query_params.get("search", ""),
+        )
+        paginator = Pagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        return paginator.get_paginated_response(s.ProposalSerializer(page, many=True).data)
+
+    def post(self, request: Request) -> Response:
+        data = s.ProposalInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        proposal = services.proposal_create(author=request.user, **data.validated_data)
+        return Response(s.ProposalSerializer(proposal).data, status=status.HTTP_201_CREATED)
+
+
+class ProposalSimilarView(APIView):
+    def get(self, request: Request) -> Response:
+        title = request.query_params.get("title", "")
+        matches = (
+            selectors.proposals_similar(
+                user=request.user, title=title, body=request.query_params.get("body", "")
+            )
+            if title.strip()
+            else []
+        )
+        return Response(
+            [
+                {"id": p.pk, "title": p.title, "status": p.status, "score": score}
+                for p, score in matches
+            ]
+        )
+
+
+class ProposalDetailView(APIView):
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(s.ProposalSerializer(_proposal(request, pk)).data)
+
+    def patch(self, request: Request, pk: int) -> Response:
+        data = s.ProposalUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        proposal = services.proposal_update(
+            actor=request.user, proposal=_proposal(request, pk), **data.validated_data
+        )
+        return Response(s.ProposalSerializer(proposal).data)
+
+
+class ProposalActionView(APIView):
+    """POST /proposals/{id}/<action>/ for submit, second, withdraw, open-vote, outcome."""
+
+    action_name = ""
+
+    def post(self, request: Request, pk: int) -> Response:
+        proposal = _proposal(request, pk)
+        user = request.user
+        if self.action_name == "submit":
+            services.proposal_submit(actor=user, proposal=proposal)
+        elif self.action_name == "second":
+            services.proposal_second(actor=user, proposal=proposal)
+        elif self.action_name == "withdraw":
+            services.proposal_withdraw(actor=user, proposal=proposal)
+        elif self.action_name == "outcome":
+            services.proposal_outcome_record(
+                actor=user, proposal=proposal, outcome=str(request.data.get("outcome", ""))
+            )
+        elif self.action_name == "open-vote":
+            data = s.PollInputSerializer(
+                data={"title": proposal.title, "method": "yes_no", **request.data}
+            )
+            data.is_valid(raise_exception=True)
+            fields = dict(data.validated_data)
+            fields.pop("proposal", None)
+            fields.pop("open_now", None)
+            poll = services.proposal_open_vote(actor=user, proposal=proposal, **fields)
+            return Response(s.PollSerializer(poll).data, status=status.HTTP_201_CREATED)
+        proposal.refresh_from_db()
+        return Response(s.ProposalSerializer(proposal).data)
+
+
+class CommentListView(APIView):
+    def get(self, request: Request, pk: int) -> Response:
+        proposal = _proposal(request, pk)
+        comments = proposal.comments.select_related("author").prefetch_related("reactions", "edits")
+        return Response(s.CommentSerializer(comments, many=True).data)
+
+    def post(self, request: Request, pk: int) -> Response:
+        proposal = _proposal(request, pk)
+        data = s.CommentInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        parent = None
+        if data.validated_data.get("parent"):
+            parent = get_object_or_404(Comment, pk=data.validated_data["parent"], proposal=proposal)
+        comment = services.comment_create(
+            actor=request.user, proposal=proposal, body=data.validated_data["body"], parent=parent
+        )
+        return Response(s.CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
+
+
+class CommentDetailView(APIView):
+    def patch(self, request: Request, pk: int, comment_id: int) -> Response:
+        comment = get_object_or_404(Comment, pk=comment_id, proposal=_proposal(request, pk))
+        body = str(request.data.get("body", ""))
+        comment = services.comment_edit(actor=request.user, comment=comment, body=body)
+        return Response(s.CommentSerializer(comment).data)
+
+
+class CommentReactionView(APIView):
+    def post(self, request: Request, pk: int, comment_id: int) -> Response:
+        comment = get_object_or_404(Comment, pk=comment_id, proposal=_proposal(request, pk))
+        present = services.reaction_toggle(
+            actor=request.user, comment=comment, emoji=str(request.data.get("emoji", ""))
+        )
+        return Response({"present": present})
+
+
+class PollListView(APIView):
+    def get(self, request: Request) -> Response:
+        qs = selectors.polls_visible(user=request.user).prefetch_related("options")
+        if request.query_params.get("status"):
+            qs = qs.filter(status=request.query_params["status"])
+        paginator = Pagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        return paginator.get_paginated_response(s.PollSerializer(page, many=True).data)
+
+    def post(self, request: Request) -> Response:
+        data = s.PollInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        open_now = fields.pop("open_now", False)
+        proposal_id = fields.pop("proposal", None)
+        if proposal_id is not None:
+            raise DomainError(
+                "a proposal's poll is opened with POST /proposals/{id}/open-vote/",
+                code="use_open_vote",
+            )
+        user_ids = fields.pop("eligible_users", None)
+        eligible = list(get_user_model().objects.filter(pk__in=user_ids)) if user_ids else None
+        if user_ids and len(eligible or []) != len(set(user_ids)):
+            raise DomainError("unknown user ids in eligible_users", code="unknown_user")
+        poll = services.poll_create(actor=request.user, eligible_users=eligible, **fields)
+        if open_now:
+            poll = services.poll_open(poll=poll, actor=request.user)
+        return Response(s.PollSerializer(poll).data, status=status.HTTP_201_CREATED)
+
+
+class PollDetailView(APIView):
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(s.PollSerializer(_poll(request, pk)).data)
+
+    def patch(self, request: Request, pk: int) -> Response:
+        poll = _poll(request, pk)
+        data = s.PollInputSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        changed = {k: v for k, v in data.validated_data.items() if k in request.data}
+        changed.pop("proposal", None)
+        changed.pop("open_now", None)
+        changed.pop("eligible_users", None)
+        poll = services.poll_update(actor=request.user, poll=poll, **changed)
+        return Response(s.PollSerializer(poll).data)
+
+
+class PollActionView(APIView):
+    action_name = ""
+
+    def post(self, request: Request, pk: int) -> Response:
+        poll = _poll(request, pk)
+        if self.action_name == "open":
+            poll = services.poll_open(poll=poll, actor=request.user)
+        else:
+            poll = services.poll_close(poll=poll, actor=request.user)
+        return Response(s.PollSerializer(poll).data)
+
+
+class BallotView(APIView):
+    """POST casts (rate-limited per user by the ``vote`` scope); GET shows my ballot."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    throttle_scope = "vote"
+
+    def get_throttles(self) -> list[BaseThrottle]:
+        throttles = super().get_throttles()
+        if self.request.method == "POST":
+            throttles.append(ScopedRateThrottle())
+        return throttles
+
+    def get(self, request: Request, pk: int) -> Response:
+        poll = _poll(request, pk)
+        ballot = selectors.ballot_mine(poll=poll, user=request.user)
+        return Response(
+            {
+                "voted": selectors.poll_has_voted(poll=poll, user=request.user),
+                "eligible": selectors.poll_is_eligible(poll=poll, user=request.user),
+                "ballot": {
+                    "choice": ballot.choice,
+                    "receipt": ballot.receipt,
+                    "cast_at": ballot.cast_at,
+                }
+                if ballot
+                else None,
+                "carried": selectors.delegation_weight_carried(poll=poll, user=request.user),
+            }
+        )
+
+    def post(self, request: Request, pk: int) -> Response:
+        poll = _poll(request, pk)
+        data = s.BallotInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        cast = services.vote_cast(
+            voter=request.user, poll=poll, choice=data.validated_data["choice"]
+        )
+        return Response(
+            {
+                "poll": poll.pk,
+                "receipt": cast.receipt,
+                "nonce": cast.nonce,
+                "ballot": cast.ballot,
+                "replaced": cast.replaced,
+            },
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class ResultsView(APIView):
+    def get(self, request: Request, pk: int) -> Response:
+        poll = _poll(request, pk)
+        body: dict[str, Any] = {
+            "poll": poll.pk,
+            "status": poll.status,
+            "participation": selectors.participation_count(poll=poll),
+            "eligible": poll.eligible_count,
+        }
+        if not selectors.poll_results_visible(poll=poll):
+            body["result"] = None
+            body["detail"] = "results are published when the poll closes"
+            return Response(body)
+        body["result"] = poll.result if poll.result else services.poll_tally(poll=poll)
+        body["ballots"] = selectors.ballots_published(poll=poll)
+        return Response(body)
+
+
+class VerifyView(APIView):
+    permission_classes = [permissions.AllowAny]
+
+    def _answer(self, request: Request, pk: int, data: Any) -> Response:
+        poll = _poll(request, pk)
+        payload = s.VerifyInputSerializer(data=data)
+        payload.is_valid(raise_exception=True)
+        answer = services.ballot_verify(
+            poll=poll,
+            receipt=payload.validated_data["receipt"],
+            nonce=payload.validated_data.get("nonce") or None,
+        )
+        if not selectors.poll_results_visible(poll=poll):
+            answer.pop("choice", None)  # no choices leak from an open secret poll
+        return Response(answer)
+
+    def get(self, request: Request, pk: int) -> Response:
+        return self._answer(request, pk, request.query_params)
+
+    def post(self, request: Request, pk: int) -> Response:
+        return self._answer(request, pk, request.data)
+
+
+class DelegationListView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    def get(self, request: Request) -> Response:
+        return Response(
+            {
+                "given": s.DelegationSerializer(
+                    selectors.delegations_of(user=request.user), many=True
+                ).data,
+                "received": s.DelegationSerializer(
+                    selectors.delegations_to(user=request.user), many=True
+                ).data,
+            }
+        )
+
+    def post(self, request: Request) -> Response:
+        data = s.DelegationInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        delegate = get_user_model().objects.filter(pk=data.validated_data["delegate"]).first()
+        if delegate is None:
+            raise DomainError("no such member", code="unknown_user", status_code=404)
+        delegation = services.delegation_set(
+            delegator=request.user,
+            delegate=delegate,
+            category=data.validated_data.get("category", ""),
+        )
+        return Response(s.DelegationSerializer(delegation).data, status=status.HTTP_201_CREATED)
+
+
+class DelegationDetailView(APIView):
+    """DELETE /delegations/<scope>/ where scope is a category or ``global``."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    def delete(self, request: Request, scope: str) -> Response:
+        category = "" if scope == "global" else scope
+        if not services.delegation_remove(delegator=request.user, category=category):
+            raise DomainError("no delegation for that scope", code="not_found", status_code=404)
+        return Response(status=status.HTTP_204_NO_CONTENT)

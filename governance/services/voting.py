@@ -1,0 +1,339 @@
+"""Casting ballots, tallying and verifying receipts.
+
+Receipts: ``sha256(canonical JSON of {"poll", "choice", "nonce"})``. The nonce is random,
+returned once to the voter and never stored, so a receipt proves a ballot's content only to
+whoever holds the nonce.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from governance import tally
+from governance.models import (
+    Ballot,
+    EligibleVoter,
+    Method,
+    Participation,
+    Poll,
+    PollStatus,
+    Visibility,
+)
+from governance.tally import InvalidBallot
+from governance.topics import poll_event
+from portal.api.errors import DomainError
+from portal.audit import audit_record
+
+
+@dataclass(frozen=True)
+class CastReceipt:
+    """What the voter gets back: keep ``nonce`` to prove the ballot later."""
+
+    poll_id: int
+    receipt: str
+    nonce: str
+    ballot: str  # the canonical JSON that was hashed
+    replaced: bool
+
+
+def ballot_canonical(*, poll_id: int, choice: Any, nonce: str) -> str:
+    return json.dumps(
+        {"choice": choice, "nonce": nonce, "poll": poll_id}, sort_keys=True, separators=(",", ":")
+    )
+
+
+def receipt_hash(canonical: str) -> str:
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _option_ids(poll: Poll) -> list[int]:
+    return list(poll.options.order_by("position").values_list("pk", flat=True))
+
+
+def _as_int(value: Any) -> int:
+    if isinstance(value, bool):
+        raise InvalidBallot("option ids are integers", code="unknown_option")
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise InvalidBallot(f"{value!r} is not an option id", code="unknown_option") from None
+
+
+def _as_list(choice: Any) -> list[int]:
+    if not isinstance(choice, list | tuple):
+        raise InvalidBallot("choice must be a list of option ids", code="invalid_choice")
+    return [_as_int(v) for v in choice]
+
+
+def _as_map(choice: Any) -> dict[int, int]:
+    if not isinstance(choice, dict):
+        raise InvalidBallot("choice must map option ids to numbers", code="invalid_choice")
+    return {_as_int(k): v for k, v in choice.items()}
+
+
+def choice_normalize(poll: Poll, choice: Any) -> Any:
+    """Validate a submitted choice against the poll and return its stored JSON form."""
+    method = poll.method
+    if method == Method.YES_NO:
+        return tally.binary_validate(choice, allow_block=poll.allow_block)
+    if method == Method.LAZY_CONSENSUS:
+        return tally.objection_validate(choice)
+    options = _option_ids(poll)
+    if method in (Method.SINGLE, Method.MULTIPLE, Method.APPROVAL):
+        if method == Method.SINGLE and isinstance(choice, int | str):
+            choice = [choice]
+        picked = tally.choice_validate(
+            _as_list(choice),
+            options=options,
+            min_selections=poll.min_selections,
+            max_selections=poll.max_selections if method != Method.APPROVAL else len(options),
+            allow_none=poll.allow_none,
+        )
+        return list(picked)
+    if method in (Method.IRV, Method.SCHULZE):
+        return list(tally.ranking_validate(_as_list(choice), options=options))
+    if method == Method.SCORE:
+        scores = tally.score_validate(_as_map(choice), options=options, max_score=poll.max_score)
+        return {str(k): v for k, v in sorted(scores.items())}
+    if method == Method.QUADRATIC:
+        votes = tally.quadratic_validate(_as_map(choice), options=options, budget=poll.budget)
+        return {str(k): v for k, v in sorted(votes.items())}
+    raise InvalidBallot(f"unknown method {method}", code="invalid_choice")
+
+
+def _lock_poll_shared(poll_id: int) -> None:
+    """Casts share the poll row lock; ``poll_close`` takes it exclusively, so no ballot can
+    commit after the final tally was computed."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT id FROM governance_poll WHERE id = %s FOR SHARE", [poll_id])
+
+
+def participation_count(poll_id: int) -> int:
+    return Participation.objects.filter(poll_id=poll_id).count()
+
+
+def vote_cast(*, voter: Any, poll: Poll, choice: Any, now: datetime | None = None) -> CastReceipt:
+    """Cast (or, for named and anonymous-on-close polls, replace) the voter's ballot.
+
+    Exactly one counted ballot per voter is guaranteed by unique constraints, not by a
+    check-then-insert: named ballots are upserted on (poll, voter); secret ballots carry no
+    voter, and the (poll, user) participation row admits only the first cast.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        _lock_poll_shared(poll.pk)
+        poll = Poll.objects.get(pk=poll.pk)
+        if poll.status == PollStatus.DRAFT or (poll.opens_at and now < poll.opens_at):
+            raise DomainError("the poll is not open yet", code="poll_not_open", status_code=409)
+        if poll.status == PollStatus.CLOSED or now >= poll.closes_at:
+            raise DomainError(
+                f"the poll closed at {poll.closes_at:%Y-%m-%d %H:%M} UTC",
+                code="poll_closed",
+                status_code=409,
+            )
+        entry = EligibleVoter.objects.filter(poll=poll, user=voter).first()
+        if entry is None:
+            raise DomainError(
+                "you are not eligible to vote in this poll", code="not_eligible", status_code=403
+            )
+        try:
+            normalized = choice_normalize(poll, choice)
+        except InvalidBallot as exc:
+            raise DomainError(str(exc), code=exc.code, fields={"choice": [str(exc)]}) from None
+        nonce = secrets.token_hex(16)
+        canonical = ballot_canonical(poll_id=poll.pk, choice=normalized, nonce=nonce)
+        receipt = receipt_hash(canonical)
+        if poll.visibility == Visibility.SECRET:
+            try:
+                with transaction.atomic():
+                    Participation.objects.create(poll=poll, user=voter)
+            except IntegrityError:
+                raise DomainError(
+                    "you have already voted; secret ballots cannot be changed",
+                    code="already_voted",
+                    status_code=409,
+                ) from None
+            Ballot.objects.create(
+                poll=poll,
+                voter=None,
+                choice=normalized,
+                weight=entry.weight,
+                receipt=receipt,
+                cast_at=now,
+            )
+            replaced = False
+        else:
+            Participation.objects.bulk_create(
+                [Participation(poll=poll, user=voter)], ignore_conflicts=True
+            )
+            replaced = Ballot.objects.filter(poll=poll, voter=voter).exists()
+            Ballot.objects.bulk_create(
+                [
+                    Ballot(
+                        poll=poll,
+                        voter=voter,
+                        choice=normalized,
+                        weight=entry.weight,
+                        receipt=receipt,
+                        cast_at=now,
+                    )
+                ],
+                update_conflicts=True,
+                unique_fields=["poll", "voter"],
+                update_fields=["choice", "receipt", "cast_at"],
+            )
+        detail: dict[str, Any] = {"receipt": receipt, "replaced": replaced}
+        if poll.visibility == Visibility.NAMED:
+            detail["choice"] = normalized
+        audit_record(actor=voter, action="governance.ballot.cast", obj=poll, detail=detail)
+        count = participation_count(poll.pk)
+        data: dict[str, Any] = {"ballots": count, "eligible": poll.eligible_count}
+        poll_event(poll.pk, "poll.participation", data)
+        if poll.visibility == Visibility.NAMED:
+            poll_event(poll.pk, "poll.tally", {"result": poll_tally(poll=poll)})
+    return CastReceipt(poll.pk, receipt, nonce, canonical, replaced)
+
+
+def _weights_resolved(poll: Poll) -> dict[int, Decimal]:
+    """Each voter's own weight plus the weight delegated to them (transitively) by eligible
+    members who did not vote themselves — a direct ballot overrides the delegation."""
+    electorate = list(
+        EligibleVoter.objects.filter(poll=poll).values_list("user_id", "weight", "delegate_id")
+    )
+    voted = set(
+        Ballot.objects.filter(poll=poll, voter__isnull=False).values_list("voter_id", flat=True)
+    )
+    own = {user: weight for user, weight, _ in electorate}
+    hop = {user: delegate for user, _, delegate in electorate if delegate}
+    resolved = {user: own[user] for user in voted if user in own}
+    for user, weight, _ in electorate:
+        if user in voted:
+            continue
+        current, seen = hop.get(user), {user}
+        while current is not None and current not in voted and current not in seen:
+            seen.add(current)
+            current = hop.get(current)
+        if current is not None and current in voted:
+            resolved[current] += weight
+    return resolved
+
+
+def ballot_weights_settle(*, poll: Poll) -> None:
+    """Write the delegated weights onto the ballots (before names may be removed), so the
+    published ballot list alone reproduces the tally."""
+    if poll.visibility == Visibility.SECRET or not poll.allow_delegation:
+        return
+    resolved = _weights_resolved(poll)
+    for ballot in Ballot.objects.filter(poll=poll, voter__isnull=False):
+        weight = resolved.get(ballot.voter_id, ballot.weight)  # type: ignore[arg-type]
+        if weight != ballot.weight:
+            Ballot.objects.filter(pk=ballot.pk).update(weight=weight)
+
+
+def _weight(value: Decimal) -> int | Decimal:
+    return int(value) if value == value.to_integral_value() else value
+
+
+def ballots_for_tally(poll: Poll) -> list[tally.Ballot[Any]]:
+    resolved = (
+        _weights_resolved(poll)
+        if poll.status == PollStatus.OPEN
+        and poll.allow_delegation
+        and poll.visibility != Visibility.SECRET
+        else {}
+    )
+    rows = Ballot.objects.filter(poll=poll).values_list("choice", "weight", "voter_id")
+    return [
+        tally.Ballot(
+            _choice_from_json(poll.method, choice),
+            _weight(resolved.get(voter, weight) if voter else weight),
+        )
+        for choice, weight, voter in rows
+    ]
+
+
+def _choice_from_json(method: str, choice: Any) -> Any:
+    if method in (Method.SCORE, Method.QUADRATIC):
+        return {int(k): v for k, v in choice.items()}
+    if isinstance(choice, list):
+        return tuple(choice)
+    return choice
+
+
+def tally_compute(poll: Poll, ballots: list[tally.Ballot[Any]]) -> dict[str, Any]:
+    """Run the poll's tally function on ``ballots`` with the poll's rules."""
+    options = _option_ids(poll)
+    eligible = _weight(poll.eligible_weight)
+    quorum = tally.Quorum(count=poll.quorum_count, percent=Fraction(str(poll.quorum_percent)))
+    majority = tally.MajorityRule(
+        poll.majority_kind,  # type: ignore[arg-type]
+        poll.majority_base,  # type: ignore[arg-type]
+        Fraction(str(poll.majority_fraction)) if poll.majority_fraction else None,
+    )
+    method = poll.method
+    result: Any
+    if method == Method.YES_NO:
+        result = tally.tally_binary(
+            ballots,
+            majority=majority,
+            quorum=quorum,
+            eligible=eligible,
+            allow_block=poll.allow_block,
+        )
+    elif method == Method.SINGLE:
+        result = tally.tally_choice(
+            ballots, options=options, quorum=quorum, majority=majority, eligible=eligible
+        )
+    elif method == Method.MULTIPLE:
+        result = tally.tally_choice(
+            ballots, options=options, quorum=quorum, eligible=eligible, method="multiple"
+        )
+    elif method == Method.APPROVAL:
+        result = tally.tally_approval(ballots, options=options, quorum=quorum, eligible=eligible)
+    elif method == Method.IRV:
+        result = tally.tally_irv(ballots, options=options, quorum=quorum, eligible=eligible)
+    elif method == Method.SCHULZE:
+        result = tally.tally_schulze(ballots, options=options, quorum=quorum, eligible=eligible)
+    elif method == Method.SCORE:
+        result = tally.tally_score(ballots, options=options, quorum=quorum, eligible=eligible)
+    elif method == Method.QUADRATIC:
+        result = tally.tally_quadratic(
+            ballots, options=options, budget=poll.budget, quorum=quorum, eligible=eligible
+        )
+    else:
+        result = tally.tally_lazy_consensus(ballots)
+    data: dict[str, Any] = result.as_dict()
+    data["ballots"] = len(ballots)
+    data["options"] = {str(o.pk): o.label for o in poll.options.all()}
+    return data
+
+
+def poll_tally(*, poll: Poll) -> dict[str, Any]:
+    return tally_compute(poll, ballots_for_tally(poll))
+
+
+def ballot_verify(*, poll: Poll, receipt: str, nonce: str | None = None) -> dict[str, Any]:
+    """Is the receipt among the poll's counted ballots? With the nonce, also recompute the
+    hash from the stored choice, proving the ballot counted is the one that was cast."""
+    receipt = (receipt or "").strip().lower()
+    if len(receipt) != 64 or any(c not in "0123456789abcdef" for c in receipt):
+        raise DomainError("a receipt is 64 hexadecimal characters", code="bad_receipt")
+    ballot = Ballot.objects.filter(poll=poll, receipt=receipt).first()
+    answer: dict[str, Any] = {"receipt": receipt, "included": ballot is not None}
+    if ballot is not None and nonce:
+        canonical = ballot_canonical(poll_id=poll.pk, choice=ballot.choice, nonce=nonce.strip())
+        answer["matches"] = receipt_hash(canonical) == receipt
+        if answer["matches"]:
+            answer["choice"] = ballot.choice
+    return answer
