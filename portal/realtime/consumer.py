@@ -179,6 +179,17 @@ class HubConsumer(AsyncJsonWebsocketConsumer):
 
     # --- channel layer → client ------------------------------------------------------
 
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        if message.get("type") == "realtime.event":
+            # The hot path: one event reaches every subscribed socket of the process.
+            # The default dispatch first hops to the database thread to close stale
+            # connections — one serialized hop per socket per event, which dominates
+            # fan-out. This handler only reaches the database through
+            # database_sync_to_async, which does that housekeeping itself.
+            await self.realtime_event(message)  # type: ignore[arg-type]
+            return
+        await super().dispatch(message)
+
     async def realtime_event(self, message: LayerMessage) -> None:
         event = message["event"]
         topic = event["topic"]
@@ -190,10 +201,10 @@ class HubConsumer(AsyncJsonWebsocketConsumer):
             missing = await _events_between(topic=topic, after=last, upto=event["seq"] - 1)
             for earlier in missing:
                 await self._deliver(earlier)
-        await self._deliver(event)
+        await self._deliver(event, message.get("text"))
 
-    async def _deliver(self, event: Envelope) -> None:
-        await self.send_json(event)
+    async def _deliver(self, event: Envelope, text: str | None = None) -> None:
+        await self.send(text_data=text or json.dumps(event))
         topic = event["topic"]
         if topic in self.subscriptions:
             self.subscriptions[topic] = max(self.subscriptions[topic], event["seq"])

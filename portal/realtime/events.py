@@ -50,10 +50,15 @@ class SubscribedEvent(TypedDict):
 
 
 class LayerMessage(TypedDict):
-    """What ``publish()`` sends to a topic's channel-layer group."""
+    """What ``publish()`` sends to a topic's channel-layer group.
+
+    ``text`` is the envelope already encoded as JSON: a topic may have thousands of
+    subscribers in one process, and encoding once instead of per socket matters there.
+    """
 
     type: Literal["realtime.event"]
     event: Envelope
+    text: str
 
 
 def envelope_from_row(row: RealtimeEvent) -> Envelope:

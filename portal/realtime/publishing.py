@@ -9,12 +9,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
+import threading
 from functools import partial
 from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
@@ -28,6 +30,7 @@ from portal.realtime.registry import TopicSpec, group_name, topic_resolve
 logger = logging.getLogger(__name__)
 
 TYPE_MAX_LENGTH = 100
+SEND_TIMEOUT = 5.0  # seconds a sync publisher waits for the channel layer
 # Tasks started by publish() from async code; referenced so they are not collected early.
 _background: set[asyncio.Task[Envelope]] = set()
 
@@ -76,7 +79,44 @@ def event_store(*, topic: str, type: str, data: dict[str, Any]) -> Envelope:
 
 
 def _layer_message(envelope: Envelope) -> LayerMessage:
-    return {"type": "realtime.event", "event": envelope}
+    return {"type": "realtime.event", "event": envelope, "text": json.dumps(envelope)}
+
+
+class _SyncSender:
+    """Runs sync publishers' ``group_send`` on one long-lived event loop thread.
+
+    ``async_to_sync`` outside an event loop builds a fresh loop per call, and network
+    layers hold one connection per loop: a new Redis connection for every event. Layers
+    are loop-bound but not thread-bound, so one background loop keeps one connection for
+    all sync publishers of the process. The in-memory layer only reaches sockets served
+    by the loop it is used from, so it keeps ``async_to_sync`` (which goes back to that
+    loop when called from a ``sync_to_async`` thread).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pid = 0
+
+    def _running_loop(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None or self._pid != os.getpid():  # also after a fork
+                loop = asyncio.new_event_loop()
+                threading.Thread(
+                    target=loop.run_forever, name="realtime-publisher", daemon=True
+                ).start()
+                self._loop, self._pid = loop, os.getpid()
+            return self._loop
+
+    def group_send(self, layer: Any, group: str, message: LayerMessage) -> None:
+        if isinstance(layer, InMemoryChannelLayer):
+            async_to_sync(layer.group_send)(group, message)
+            return
+        coro = layer.group_send(group, message)
+        asyncio.run_coroutine_threadsafe(coro, self._running_loop()).result(SEND_TIMEOUT)
+
+
+_sender = _SyncSender()
 
 
 def _deliver(topic: str, type: str, data: dict[str, Any]) -> None:
@@ -85,7 +125,7 @@ def _deliver(topic: str, type: str, data: dict[str, Any]) -> None:
     if layer is None:
         return
     try:
-        async_to_sync(layer.group_send)(group_name(topic), _layer_message(envelope))
+        _sender.group_send(layer, group_name(topic), _layer_message(envelope))
     except Exception:
         # The event is stored: subscribers get it from the next event's gap fill or on
         # reconnect. A layer outage must not fail the caller's (committed) work.

@@ -7,6 +7,7 @@ only when it is genuinely absent is that variant skipped.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -164,7 +165,7 @@ async def test_duplicate_layer_message_is_delivered_once(
             topic=board, type="card.moved", data={"card": 1}
         )
         channel_layer = get_channel_layer()
-        message = {"type": "realtime.event", "event": envelope}
+        message = {"type": "realtime.event", "event": envelope, "text": json.dumps(envelope)}
         await channel_layer.group_send(group_name(board), message)
         await channel_layer.group_send(group_name(board), message)
 
