@@ -3,7 +3,8 @@
 The loop owns no storage. Everything it knows is in a ``LoopState`` that serialises to
 JSON; the caller saves it from the ``checkpoint`` callback after every completed unit of
 work, so a run whose worker died resumes from its last completed step with ``run(state)``.
-Everything viewers see goes through the ``emit(type, data)`` callback (see ``EventType``).
+Everything viewers see goes through the ``emit(type, payload)`` callback; the payloads are
+the TypedDicts in ``sandboxes.agents.events``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,19 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 from sandboxes.agents.cancel import Cancelled, CancelSignal, cancel_requested
+from sandboxes.agents.events import (
+    ConfirmationEvent,
+    ConfirmationRequiredEvent,
+    Emit,
+    ErrorEvent,
+    FinalEvent,
+    RefusedEvent,
+    StateEvent,
+    TokensEvent,
+    ToolCallEvent,
+    ToolResultEvent,
+    UsageEvent,
+)
 from sandboxes.agents.llm import ChatProvider, Completion, LLMError, Message, TokenUsage
 from sandboxes.agents.profiles import AgentProfile
 from sandboxes.agents.tools import (
@@ -34,31 +48,6 @@ Outcome = Literal[
 ]
 TERMINAL: frozenset[str] = frozenset({"succeeded", "failed", "cancelled", "timed_out"})
 
-# Event types and their data (every payload also carries "step"):
-#   state                  {state: Outcome, reason}
-#   tokens                 {text}                       model text, batched ~every 100 ms
-#   usage                  {prompt_tokens, completion_tokens, total_tokens, provider, model}
-#   tool_call              {call_id, name, arguments}   arguments: dict, or raw text if not JSON
-#   tool_result            {call_id, name, ok, output, truncated, exit_code?, timed_out?, path?}
-#   refused                {call_id, name, reason}      the model sees the refusal
-#   confirmation_required  {call_id, name, arguments, reason}
-#   confirmation           {call_id, approved, by}
-#   error                  {kind, message}   kind: tool_arguments | workspace | internal |
-#                                            unreachable | http_status | malformed | timeout
-#   final                  {answer}
-EventType = Literal[
-    "state",
-    "tokens",
-    "usage",
-    "tool_call",
-    "tool_result",
-    "refused",
-    "confirmation_required",
-    "confirmation",
-    "error",
-    "final",
-]
-Emit = Callable[[EventType, dict[str, Any]], None]
 Checkpoint = Callable[["LoopState"], None]
 
 logger = logging.getLogger(__name__)
@@ -164,7 +153,7 @@ class TokenBatcher:
             self._send(text)
 
 
-def _call_data(call_id: str, name: str, raw: str | dict[str, Any]) -> dict[str, Any]:
+def _call_event(step: int, call_id: str, name: str, raw: str | dict[str, Any]) -> ToolCallEvent:
     """A tool call for an event: arguments as an object when they parse, long strings cut
     (a 1 MB write_file would otherwise be stored with every event)."""
     arguments: Any = raw
@@ -178,7 +167,7 @@ def _call_data(call_id: str, name: str, raw: str | dict[str, Any]) -> dict[str, 
             key: output_truncate(value, EVENT_ARG_LIMIT)[0] if isinstance(value, str) else value
             for key, value in arguments.items()
         }
-    return {"call_id": call_id, "name": name, "arguments": arguments}
+    return ToolCallEvent(step=step, call_id=call_id, name=name, arguments=arguments)
 
 
 class AgentLoop:
@@ -236,12 +225,15 @@ class AgentLoop:
                 self._answer(state, state.in_flight, "cancelled while running", ok=False)
             self._finish(state, "cancelled", "cancelled by request")
         except LLMError as exc:
-            self._event(state, "error", exc.as_dict())
+            self.emit(
+                "error",
+                ErrorEvent(step=state.steps, kind=exc.kind, message=str(exc), status=exc.status),
+            )
             self._finish(state, "failed", f"model provider: {exc}")
         except WorkspaceUnavailable as exc:
             if state.in_flight:
                 self._answer(state, state.in_flight, f"error: {exc}", ok=False)
-            self._event(state, "error", {"kind": "workspace", "message": str(exc)})
+            self.emit("error", ErrorEvent(step=state.steps, kind="workspace", message=str(exc)))
             self._finish(state, "failed", str(exc))
         except Exception as exc:
             # A bug must not leave the run "running" forever; the traceback goes to the log.
@@ -249,7 +241,7 @@ class AgentLoop:
             message = f"internal error: {type(exc).__name__}: {exc}"
             if state.in_flight:
                 self._answer(state, state.in_flight, message, ok=False)
-            self._event(state, "error", {"kind": "internal", "message": message})
+            self.emit("error", ErrorEvent(step=state.steps, kind="internal", message=message))
             self._finish(state, "failed", message)
         finally:
             self._tick(state)
@@ -262,7 +254,10 @@ class AgentLoop:
         if state.outcome != "awaiting_confirmation" or state.awaiting is None:
             raise ValueError("this run is not waiting for a confirmation")
         call_id = state.awaiting["call_id"]
-        self._event(state, "confirmation", {"call_id": call_id, "approved": approved, "by": by})
+        self.emit(
+            "confirmation",
+            ConfirmationEvent(step=state.steps, call_id=call_id, approved=approved, by=by),
+        )
         state.awaiting = None
         state.outcome = "running"
         if approved:
@@ -309,7 +304,7 @@ class AgentLoop:
     def _ask_model(self, state: LoopState) -> Completion:
         step = state.steps + 1
         batcher = TokenBatcher(
-            lambda text: self.emit("tokens", {"step": step, "text": text}),
+            lambda text: self.emit("tokens", TokensEvent(step=step, text=text)),
             interval=self._token_interval,
             clock=self._clock,
         )
@@ -329,10 +324,16 @@ class AgentLoop:
             seen.add(call.id)
         usage = completion.usage or TokenUsage()
         state.usage.add(usage)
-        self._event(
-            state,
+        self.emit(
             "usage",
-            {**usage.as_dict(), "provider": self.provider.provider, "model": completion.model},
+            UsageEvent(
+                step=step,
+                prompt_tokens=usage.prompt_tokens,
+                completion_tokens=usage.completion_tokens,
+                total_tokens=usage.total_tokens,
+                provider=self.provider.provider,
+                model=completion.model,
+            ),
         )
         state.messages.append(completion.as_message())
         self._tick(state)
@@ -349,16 +350,16 @@ class AgentLoop:
         approved = state.approved == call_id
         state.approved = None
         if not self.profile.allows(name):
-            self._event(state, "tool_call", _call_data(call_id, name, raw))
+            self.emit("tool_call", _call_event(state.steps, call_id, name, raw))
             return self._refuse(state, call_id, name, self.profile.decide(name, {})[1])
         try:
             args = tool_args_parse(name, raw)
         except ToolArgumentError as exc:
-            self._event(state, "tool_call", _call_data(call_id, name, raw))
+            self.emit("tool_call", _call_event(state.steps, call_id, name, raw))
             return self._bad_arguments(state, call_id, str(exc))
         state.bad_args_streak = 0
         if not approved:
-            self._event(state, "tool_call", _call_data(call_id, name, args))
+            self.emit("tool_call", _call_event(state.steps, call_id, name, args))
             decision, why = self.profile.decide(name, args)
             if decision == "refuse":
                 return self._refuse(state, call_id, name, why)
@@ -369,7 +370,12 @@ class AgentLoop:
                     "arguments": args,
                     "reason": why,
                 }
-                self._event(state, "confirmation_required", dict(state.awaiting))
+                self.emit(
+                    "confirmation_required",
+                    ConfirmationRequiredEvent(
+                        step=state.steps, call_id=call_id, name=name, arguments=args, reason=why
+                    ),
+                )
                 self._set_outcome(state, "awaiting_confirmation", why)
                 return False
         if name == "finish":
@@ -412,18 +418,31 @@ class AgentLoop:
         if state.in_flight == call_id:
             state.in_flight = None
         if event:
-            data = result.as_dict() if result else {"ok": ok, "output": output, "truncated": False}
-            self._event(state, "tool_result", {"call_id": call_id, "name": name, **data})
+            payload = ToolResultEvent(
+                step=state.steps,
+                call_id=call_id,
+                name=name,
+                ok=ok,
+                output=output,
+                truncated=result.truncated if result else False,
+            )
+            if result is not None:
+                for key in ("exit_code", "timed_out", "path"):
+                    if key in result.data:
+                        payload[key] = result.data[key]
+            self.emit("tool_result", payload)
         self._save(state)
 
     def _refuse(self, state: LoopState, call_id: str, name: str, reason: str) -> bool:
-        self._event(state, "refused", {"call_id": call_id, "name": name, "reason": reason})
+        self.emit(
+            "refused", RefusedEvent(step=state.steps, call_id=call_id, name=name, reason=reason)
+        )
         self._answer(state, call_id, f"refused: {reason}", ok=False, event=False)
         return True
 
     def _bad_arguments(self, state: LoopState, call_id: str, problem: str) -> bool:
         state.bad_args_streak += 1
-        self._event(state, "error", {"kind": "tool_arguments", "message": problem})
+        self.emit("error", ErrorEvent(step=state.steps, kind="tool_arguments", message=problem))
         self._answer(state, call_id, f"error: {problem}", ok=False)
         if state.bad_args_streak >= self._bad_args_limit:
             self._finish(
@@ -451,7 +470,7 @@ class AgentLoop:
 
     def _final(self, state: LoopState, answer: str) -> None:
         state.answer = answer
-        self._event(state, "final", {"answer": answer})
+        self.emit("final", FinalEvent(step=state.steps, answer=answer))
         self._finish(state, "succeeded", "")
 
     def _finish(self, state: LoopState, outcome: Outcome, reason: str) -> None:
@@ -462,11 +481,8 @@ class AgentLoop:
     def _set_outcome(self, state: LoopState, outcome: Outcome, reason: str = "") -> None:
         state.outcome, state.reason = outcome, reason
         self._tick(state)
-        self._event(state, "state", {"state": outcome, "reason": reason})
+        self.emit("state", StateEvent(step=state.steps, state=outcome, reason=reason))
         self._save(state)
-
-    def _event(self, state: LoopState, kind: EventType, data: dict[str, Any]) -> None:
-        self.emit(kind, {"step": state.steps, **data})
 
     def _tick(self, state: LoopState) -> float:
         if self._started is not None:
