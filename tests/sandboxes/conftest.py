@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,18 @@ def docker_host() -> str:
     host = os.environ.get("AGORA_TEST_DOCKER_HOST")
     if not host:
         pytest.skip("AGORA_TEST_DOCKER_HOST is not set (make test starts a private dockerd)")
-    return host
+    import docker
+
+    # The socket appears before the engine answers: wait for it (bounded).
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            docker.DockerClient(base_url=host, timeout=5).ping()
+            return host
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
 
 
 @pytest.fixture(scope="session")
@@ -96,3 +108,34 @@ def launch(any_backend: SandboxBackend, backend_kind: str) -> Iterator[Callable[
     yield start
     for handle in handles:
         any_backend.remove(handle)
+
+
+@pytest.fixture(autouse=True)
+def _sandbox_settings(settings: Any, sandbox_root: Path) -> None:
+    """Service tests launch real bubblewrap sandboxes under a throwaway root."""
+    settings.SANDBOX_ROOT = sandbox_root
+    settings.SANDBOX_BACKENDS = ["bubblewrap", "docker"]
+    settings.DOCKER_HOSTS = [h for h in [os.environ.get("AGORA_TEST_DOCKER_HOST", "")] if h]
+
+
+@pytest.fixture
+def shell_recipe(db: Any) -> Any:
+    from sandboxes.models import Recipe
+    from sandboxes.services import recipes_builtin_install
+
+    recipes_builtin_install()  # transactional tests flush the data migration's rows
+    return Recipe.objects.get(slug="shell")
+
+
+@pytest.fixture
+def launched(maintainer: Any, shell_recipe: Any) -> Iterator[Any]:
+    """A running bubblewrap sandbox owned by ``maintainer`` (stopped afterwards)."""
+    from portal.jobs.testing import run_pending_jobs
+    from sandboxes.services import sandbox_launch, sandbox_stop
+
+    sandbox = sandbox_launch(user=maintainer, recipe=shell_recipe, backend="bubblewrap")
+    run_pending_jobs()
+    sandbox.refresh_from_db()
+    assert sandbox.state == "running", sandbox.reason
+    yield sandbox
+    sandbox_stop(actor=None, sandbox=sandbox)
