@@ -333,12 +333,20 @@ class LLMClient:
             attempt += 1
             if attempt > self.config.max_retries:
                 raise retry_in[1]
-            delay = retry_in[0]
+            delay, error = retry_in
             if delay is None:
-                delay = self.config.backoff_base * (2 ** (attempt - 1))
-            delay = min(delay, self.config.backoff_max)
+                delay = min(
+                    self.config.backoff_base * (2 ** (attempt - 1)), self.config.backoff_max
+                )
+            elif delay > self.config.backoff_max:
+                # Retrying sooner than the server asked would only be refused again.
+                raise LLMError(
+                    f"{error} (the server asks to retry after {delay:g} s)",
+                    kind="http_status",
+                    status=error.status,
+                )
             if time.monotonic() + delay > deadline:
-                raise retry_in[1]
+                raise error
             self._sleep(delay, cancel)
 
     def _attempt(

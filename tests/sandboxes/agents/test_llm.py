@@ -300,3 +300,16 @@ def test_provider_build_picks_scripted_for_a_step_list(settings: Any) -> None:
     settings.LLM_MODEL = "qwen"
     client = provider_build(profile=FIXER)
     assert (client.provider, client.model) == ("openai-compatible", "qwen")
+
+
+def test_a_retry_after_longer_than_the_backoff_cap_gives_up_at_once(
+    llm_server: FakeLLMServer, llm_client: LLMClient, sleeps: RecordingSleep
+) -> None:
+    llm_server.add(Reply(status=429, headers={"Retry-After": "3600"}, chunks=[b"quota"]))
+
+    with pytest.raises(LLMError, match="retry after 3600 s") as caught:
+        llm_client.complete(MESSAGES)
+
+    assert caught.value.status == 429
+    assert sleeps.calls == []
+    assert len(llm_server.requests) == 1
