@@ -315,7 +315,7 @@ def tally_compute(poll: Poll, ballots: list[tally.Ballot[Any]]) -> dict[str, Any
         result = tally.tally_lazy_consensus(ballots)
     data: dict[str, Any] = result.as_dict()
     data["ballots"] = len(ballots)
-    data["options"] = {str(o.pk): o.label for o in poll.options.all()}
+    data["labels"] = {str(o.pk): o.label for o in poll.options.all()}
     return data
 
 
