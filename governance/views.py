@@ -20,6 +20,7 @@ from portal.api.errors import DomainError
 def proposal_list(request: HttpRequest) -> HttpResponse:
     filters = {k: request.GET.get(k, "").strip() for k in ("status", "category", "tag", "search")}
     proposals = selectors.proposals_filter(user=request.user, **filters)[:100]
+    open_polls = selectors.polls_visible(user=request.user).filter(status=PollStatus.OPEN)
     return render(
         request,
         "governance/proposal_list.html",
@@ -28,9 +29,7 @@ def proposal_list(request: HttpRequest) -> HttpResponse:
             "filters": filters,
             "statuses": ProposalStatus.choices,
             "categories": Category.choices,
-            "open_polls": selectors.polls_visible(user=request.user).filter(status=PollStatus.OPEN)[
-                :10
-            ],
+            "open_polls": open_polls[:10],
         },
     )
 
