@@ -298,7 +298,7 @@ def _dispatch(
             f"{shlex.quote(path)} | head -n {SEARCH_MATCH_LIMIT + 1}"
         )
         outcome = workspace.exec(command, timeout=30, cancel=cancel)
-        lines = outcome.output.splitlines()
+        lines = [line.removeprefix("./") for line in outcome.output.splitlines()]
         if len(lines) > SEARCH_MATCH_LIMIT:
             lines = [*lines[:SEARCH_MATCH_LIMIT], f"[… more than {SEARCH_MATCH_LIMIT} matches …]"]
         return ToolResult(ok=True, output="\n".join(lines) or "no matches", data={"path": path})

@@ -29,8 +29,9 @@ from sandboxes.agents.loop import AgentLoop, loop_state_new
 from sandboxes.agents.profiles import FIXER
 from sandboxes.agents.scripted import ScriptedProvider
 from sandboxes.agents.tools import tool_execute
-from sandboxes.agents.workspace import ExecOutcome, FileInfo, LocalDirWorkspace, WorkspaceError
+from sandboxes.agents.workspace import ExecOutcome, FileInfo, WorkspaceError
 from tests.sandboxes.agents.conftest import FakeLLMServer, Reply, sse, text_chunk, tool_chunk
+from tests.sandboxes.agents.localdir import LocalDirWorkspace
 
 N_DELTAS = 20_000
 N_ARG_CHUNKS = 5_000

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from sandboxes.agents.llm import LLMClient, LLMConfig
-from sandboxes.agents.workspace import LocalDirWorkspace
+from tests.sandboxes.agents.localdir import LocalDirWorkspace
 
 
 @dataclass

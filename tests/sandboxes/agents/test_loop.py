@@ -15,7 +15,7 @@ from sandboxes.agents.llm import LLMClient, LLMConfig
 from sandboxes.agents.loop import AgentLoop, LoopState, TokenBatcher, loop_state_new
 from sandboxes.agents.profiles import FIXER, RESEARCHER, AgentProfile
 from sandboxes.agents.scripted import ScriptedProvider
-from sandboxes.agents.workspace import ExecOutcome, LocalDirWorkspace
+from sandboxes.agents.workspace import ExecOutcome
 from tests.sandboxes.agents.conftest import (
     EventLog,
     FakeLLMServer,
@@ -26,6 +26,7 @@ from tests.sandboxes.agents.conftest import (
     tool_chunk,
     usage_chunk,
 )
+from tests.sandboxes.agents.localdir import LocalDirWorkspace
 
 
 def make_loop(

@@ -175,4 +175,4 @@ def test_scripted_fixer_run_in_a_real_bubblewrap_sandbox(bubblewrap: Any) -> Non
     listed = tool_execute(name="list_files", args={"path": "src"}, workspace=loop.workspace)
     assert listed.output == "src/a.txt  (21 bytes)"
     found = tool_execute(name="search", args={"pattern": "agent"}, workspace=loop.workspace)
-    assert found.output == "./src/a.txt:1:hello from the agent"
+    assert found.output == "src/a.txt:1:hello from the agent"

@@ -18,7 +18,8 @@ from sandboxes.agents.tools import (
     tool_execute,
     tool_schemas,
 )
-from sandboxes.agents.workspace import LocalDirWorkspace, WorkspaceError, workspace_path
+from sandboxes.agents.workspace import WorkspaceError, workspace_path
+from tests.sandboxes.agents.localdir import LocalDirWorkspace
 
 
 def test_every_tool_has_an_openai_function_schema() -> None:
@@ -117,7 +118,7 @@ def test_write_read_list_and_search(workspace: LocalDirWorkspace) -> None:
     assert listed.output == "src/app.py  (26 bytes)"
 
     found = tool_execute(name="search", args={"pattern": "return [0-9]+"}, workspace=workspace)
-    assert found.output == "./src/app.py:2:    return 42"
+    assert found.output == "src/app.py:2:    return 42"
     none = tool_execute(name="search", args={"pattern": "nothing'; rm -rf ."}, workspace=workspace)
     assert none.output == "no matches"
     assert (workspace.root / "src/app.py").exists()
