@@ -71,6 +71,17 @@ def _raise_nofile(wanted: int) -> int:
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
+def _group_cpu_seconds(pgid: int) -> float:
+    """User+system CPU of every process in the process group (the uvicorn server)."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) == pgid:  # field 5 (pgrp), counted after the ")"
+                ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def _pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
@@ -87,7 +98,7 @@ def _loop_factory() -> Any:
 
 
 @contextlib.contextmanager
-def uvicorn_server(database_url: str, redis_url: str, prefix: str) -> Iterator[int]:
+def uvicorn_server(database_url: str, redis_url: str, prefix: str) -> Iterator[tuple[int, int]]:
     port = _free_port()
     env = {
         **os.environ,
@@ -105,7 +116,7 @@ def uvicorn_server(database_url: str, redis_url: str, prefix: str) -> Iterator[i
         cwd=ROOT, env=env, start_new_session=True,
     )  # fmt: skip
     try:
-        yield port
+        yield port, proc.pid
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)
@@ -222,10 +233,12 @@ def test_realtime_fanout_to_1000_clients_and_lossless_reconnect() -> None:
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bench-publish")
     try:
         with (
-            uvicorn_server(test_db_url, redis_url, prefix) as port,
+            uvicorn_server(test_db_url, redis_url, prefix) as (port, server_pgid),
             asyncio.Runner(loop_factory=_loop_factory()) as runner,
         ):
-            base, fan, publish_ms, recon = runner.run(asyncio.wait_for(_bench(port, executor), 170))
+            base, fan, publish_ms, cpu, recon = runner.run(
+                asyncio.wait_for(_bench(port, server_pgid, executor), 170)
+            )
     finally:
         executor.submit(connections.close_all).result()  # the thread's own connection
         executor.shutdown()
@@ -239,6 +252,9 @@ def test_realtime_fanout_to_1000_clients_and_lossless_reconnect() -> None:
         f"  fan-out  publish() -> last of {N_CLIENTS}:  p50 {statistics.median(fan):7.1f} ms"
         f"  p95 {p95:7.1f} ms  max {max(fan):7.1f} ms  ({len(fan)} rounds)",
         f"  publish() call itself:                 p50 {statistics.median(publish_ms):7.1f} ms",
+        f"  CPU per fan-out event: server {cpu['server']:.1f} ms (2 workers together),"
+        f" clients {cpu['clients']:.1f} ms (this process) on {os.cpu_count()} cores;"
+        f" load average {os.getloadavg()[0]:.1f}",
         f"  fan-out / baseline (p50): {statistics.median(fan) / statistics.median(base):.1f}x;"
         f"  target p95 < {TARGET_P95_MS:.0f} ms: {'met' if p95 < TARGET_P95_MS else 'NOT met'}",
         f"  reconnect: {N_RECONNECT} clients dropped, {AWAY_EVENTS} events while away, 3 during"
@@ -252,8 +268,8 @@ def test_realtime_fanout_to_1000_clients_and_lossless_reconnect() -> None:
 
 
 async def _bench(
-    port: int, executor: ThreadPoolExecutor
-) -> tuple[list[float], list[float], list[float], dict[str, int]]:
+    port: int, server_pgid: int, executor: ThreadPoolExecutor
+) -> tuple[list[float], list[float], list[float], dict[str, float], dict[str, int]]:
     loop = asyncio.get_running_loop()
     tracker = Tracker()
     url = f"ws://127.0.0.1:{port}/ws/"
@@ -308,9 +324,14 @@ async def _bench(
             await publish_and_wait(N_CLIENTS)
         publish_ms.clear()
         fanout = []
+        cpu_server, cpu_clients = _group_cpu_seconds(server_pgid), time.process_time()
         for _ in range(ROUNDS):
             fanout.append(await publish_and_wait(N_CLIENTS))
             await asyncio.sleep(0.05)
+        cpu = {
+            "server": (_group_cpu_seconds(server_pgid) - cpu_server) * 1000 / ROUNDS,
+            "clients": (time.process_time() - cpu_clients) * 1000 / ROUNDS,
+        }
         fanout_publish_ms = list(publish_ms)
 
         # Forced disconnect of 100 clients; events go out while they are away.
@@ -358,7 +379,7 @@ async def _bench(
             "out_of_order": out_of_order,
             "events": final_seq - (clients[-1].first_ack or 0),
         }
-        return baseline, fanout, fanout_publish_ms, recon
+        return baseline, fanout, fanout_publish_ms, cpu, recon
     finally:
         await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
 
