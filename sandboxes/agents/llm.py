@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import email.utils
 import json
+import queue
+import threading
 import time
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -18,7 +20,13 @@ from typing import Any, Literal, Protocol
 
 import httpx
 
-from sandboxes.agents.cancel import Cancelled, CancelSignal, cancel_requested, cancellable_sleep
+from sandboxes.agents.cancel import (
+    CancelFlag,
+    Cancelled,
+    CancelSignal,
+    cancel_requested,
+    cancellable_sleep,
+)
 
 Message = dict[str, Any]
 TextCallback = Callable[[str], None]
@@ -323,6 +331,19 @@ class LLMClient:
         if max_tokens:
             body["max_tokens"] = max_tokens
         deadline = time.monotonic() + self.config.total_timeout
+        if cancel is None:
+            yield from self._request(body, cancel=None, deadline=deadline)
+        else:
+            # A model can think for a minute before its first byte; reading in a thread lets
+            # a cancel interrupt that wait instead of only the gaps between chunks.
+            yield from _cancellable(
+                lambda inner: self._request(body, cancel=inner, deadline=deadline), cancel
+            )
+
+    def _request(
+        self, body: dict[str, Any], *, cancel: CancelSignal | None, deadline: float
+    ) -> Iterator[str | Completion]:
+        """The request with its retries: text deltas, then the completion."""
         attempt = 0
         while True:
             if cancel_requested(cancel):
@@ -421,6 +442,43 @@ class LLMClient:
                 yield text
         if not done and not assembler.finish_reason:
             raise LLMError("the stream ended before the answer was complete", kind="unreachable")
+
+
+def _cancellable(
+    produce: Callable[[CancelSignal], Iterator[str | Completion]], cancel: CancelSignal
+) -> Iterator[str | Completion]:
+    """Run ``produce`` in a thread and re-yield its items here, raising ``Cancelled`` as soon
+    as ``cancel`` is set even while the thread is blocked reading; the thread then stops at
+    its next chunk (or its read timeout) and closes the connection."""
+    inner = CancelFlag()
+    items: queue.Queue[tuple[str, Any]] = queue.Queue()
+
+    def run() -> None:
+        try:
+            for item in produce(inner):
+                items.put(("item", item))
+            items.put(("end", None))
+        except BaseException as exc:  # handed to the consuming thread
+            items.put(("error", exc))
+
+    threading.Thread(target=run, name="llm-stream", daemon=True).start()
+    try:
+        while True:
+            try:
+                kind, value = items.get(timeout=0.05)
+            except queue.Empty:
+                if cancel_requested(cancel):
+                    raise Cancelled("cancelled while waiting for the model") from None
+                continue
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value
+            yield value
+            if cancel_requested(cancel):
+                raise Cancelled("cancelled while the model was answering")
+    finally:
+        inner.cancel()
 
 
 def _json_or_malformed(text: str) -> Any:

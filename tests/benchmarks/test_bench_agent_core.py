@@ -2,8 +2,9 @@
 
 Figures printed, each against a baseline measured in the same run:
 
-- streaming: 20,000 text deltas through ``LLMClient.complete`` vs reading the same SSE
-  body with bare ``httpx`` ``iter_lines`` (the client's parsing + callback overhead);
+- streaming: 20,000 text deltas through ``LLMClient.complete`` (with a cancel signal, so
+  read in a thread as the loop does) vs reading the same SSE body with bare ``httpx``
+  ``iter_lines`` (the client's parsing, thread hand-off and callback overhead);
 - tool-call assembly: one tool call whose arguments arrive in 5,000 chunks;
 - loop: 199 scripted steps (a step list's maximum) through ``AgentLoop``, without and with
   JSON checkpoints, vs the same tool calls made directly with ``tool_execute``;
@@ -23,7 +24,7 @@ from typing import Any
 
 import httpx
 
-from sandboxes.agents.cancel import CancelSignal
+from sandboxes.agents.cancel import CancelFlag, CancelSignal
 from sandboxes.agents.llm import LLMClient, LLMConfig
 from sandboxes.agents.loop import AgentLoop, loop_state_new
 from sandboxes.agents.profiles import FIXER
@@ -94,7 +95,7 @@ def test_bench_streaming_client_against_bare_httpx() -> None:
             received: list[str] = []
             with LLMClient(config) as client:
                 completion = client.complete(
-                    [{"role": "user", "content": "x"}], on_text=received.append
+                    [{"role": "user", "content": "x"}], on_text=received.append, cancel=CancelFlag()
                 )
             assert len(received) == N_DELTAS + 1
             assert completion.content == "tok " * N_DELTAS + "."

@@ -23,6 +23,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": "text/event-stream"})
     chunks: list[bytes] = field(default_factory=list)
     delay: float = 0.0  # seconds before each chunk
+    header_delay: float = 0.0  # seconds before the status line (a model still thinking)
 
 
 def sse(*events: dict[str, Any], done: bool = True) -> list[bytes]:
@@ -109,6 +110,8 @@ class FakeLLMServer:
                     server.requests.append({"path": self.path, "body": body})
                     server.headers.append(dict(self.headers))
                     reply = server.replies.pop(0) if server.replies else Reply(status=500)
+                if reply.header_delay:
+                    time.sleep(reply.header_delay)
                 self.send_response(reply.status)
                 for key, value in reply.headers.items():
                     self.send_header(key, value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -313,3 +314,17 @@ def test_a_retry_after_longer_than_the_backoff_cap_gives_up_at_once(
     assert caught.value.status == 429
     assert sleeps.calls == []
     assert len(llm_server.requests) == 1
+
+
+def test_cancel_interrupts_waiting_for_a_thinking_model(
+    llm_server: FakeLLMServer, llm_client: LLMClient
+) -> None:
+    llm_server.add(Reply(chunks=sse(text_chunk("late", finish="stop")), header_delay=3.0))
+    cancel = CancelFlag()
+    threading.Timer(0.2, cancel.cancel).start()
+    started = time.monotonic()
+
+    with pytest.raises(Cancelled):
+        llm_client.complete(MESSAGES, cancel=cancel)
+
+    assert time.monotonic() - started < 1.5
