@@ -53,6 +53,7 @@ Checkpoint = Callable[["LoopState"], None]
 logger = logging.getLogger(__name__)
 
 STATE_VERSION = 1
+TASK_MAX_LENGTH = 20_000
 EVENT_ARG_LIMIT = 8000  # characters of each string argument shown in tool_call events
 INTERRUPTED_OUTPUT = (
     "interrupted: the worker stopped while this tool was running, so its effects are "
@@ -110,6 +111,11 @@ class LoopState:
 
 
 def loop_state_new(*, profile: AgentProfile, task: str) -> LoopState:
+    """The state of a run that has not started; ``ValueError`` for an empty or too long task."""
+    if not task.strip():
+        raise ValueError("the task is empty; describe what the agent should do")
+    if len(task) > TASK_MAX_LENGTH:
+        raise ValueError(f"the task is {len(task)} characters long; at most {TASK_MAX_LENGTH}")
     return LoopState(
         profile=profile.name,
         task=task,

@@ -541,3 +541,10 @@ def test_an_unexpected_tool_crash_fails_the_run_instead_of_hanging(
     assert state.reason == "internal error: RuntimeError: disk on fire"
     assert state.in_flight is None
     assert events.of("error")[-1]["kind"] == "internal"
+
+
+def test_empty_or_too_long_tasks_are_refused() -> None:
+    with pytest.raises(ValueError, match="the task is empty"):
+        loop_state_new(profile=FIXER, task="   ")
+    with pytest.raises(ValueError, match="the task is 20001 characters long; at most 20000"):
+        loop_state_new(profile=FIXER, task="x" * 20_001)
