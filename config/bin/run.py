@@ -77,7 +77,7 @@ def start_directus(stack: contextlib.ExitStack, env: dict[str, str], port: int) 
     instance = ROOT / "directus" / "instance"
     sys.path.insert(0, str(instance))
     try:
-        from directus_service import directus_for_run  # type: ignore[import-not-found]
+        from directus_service import directus_for_run
     except ImportError:
         return "Directus: not set up in this checkout; the portal serves its content mirror."
     try:

@@ -182,7 +182,7 @@ def main() -> int:
                     env["AGORA_TEST_DOCKER_HOST"] = docker_host
             if args.directus:
                 sys.path.insert(0, str(ROOT / "directus" / "instance"))
-                from directus_service import directus_running  # type: ignore[import-not-found]
+                from directus_service import directus_running
 
                 env.update(stack.enter_context(directus_running(tmp, env)))
             proc = subprocess.Popen(command, env=env)
