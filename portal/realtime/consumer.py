@@ -25,6 +25,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from portal import metrics
+from portal.realtime import resync
 from portal.realtime.events import Envelope, ErrorCode, LayerMessage, error_event
 from portal.realtime.registry import (
     TopicError,
@@ -143,6 +144,7 @@ class HubConsumer(AsyncJsonWebsocketConsumer):
         # Join the group before reading the current seq: an event published in between
         # is then either replayed below or arrives live (and is deduplicated by seq).
         await self.channel_layer.group_add(group_name(topic), self.channel_name)
+        resync.follow(topic, self)
         current = await _seq_current(topic=topic)
         if after_seq is None or after_seq >= current:
             # No replay requested, or nothing missed (a seq above ours means the stream
@@ -172,6 +174,7 @@ class HubConsumer(AsyncJsonWebsocketConsumer):
 
     async def _leave(self, topic: str) -> None:
         self.subscriptions.pop(topic, None)
+        resync.unfollow(topic, self)
         try:
             await self.channel_layer.group_discard(group_name(topic), self.channel_name)
         except Exception:
@@ -202,6 +205,20 @@ class HubConsumer(AsyncJsonWebsocketConsumer):
             for earlier in missing:
                 await self._deliver(earlier)
         await self._deliver(event, message.get("text"))
+
+    async def realtime_catchup(self, message: dict[str, Any]) -> None:
+        """The process's resync check saw stored events this socket was not sent."""
+        topic, seq = message["topic"], message["seq"]
+        last = self.subscriptions.get(topic)
+        while last is not None and last < seq:
+            missing = await _events_between(topic=topic, after=last, upto=seq)
+            if not missing:  # pruned from the buffer: nothing left to send
+                if topic in self.subscriptions:
+                    self.subscriptions[topic] = max(self.subscriptions[topic], seq)
+                break
+            for event in missing:
+                await self._deliver(event)
+            last = self.subscriptions.get(topic)
 
     async def _deliver(self, event: Envelope, text: str | None = None) -> None:
         await self.send(text_data=text or json.dumps(event))

@@ -38,3 +38,9 @@ def events_between(
         : limit or REPLAY_CHUNK
     ]
     return [envelope_from_row(row) for row in rows]
+
+
+def topic_seqs_current(*, topics: list[str]) -> dict[str, int]:
+    """The last seq of each of ``topics`` that has had an event (one query)."""
+    rows = TopicSequence.objects.filter(topic__in=topics).values_list("topic", "seq")
+    return {topic: int(seq) for topic, seq in rows}

@@ -15,10 +15,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
+from django.db import connections
 
 from portal.realtime.registry import TopicSpec, register_topic, unregister_topic
 
@@ -54,6 +56,15 @@ def channel_layers_setting(kind: str, redis_url: str | None = None) -> dict[str,
 def channel_layers_reset() -> None:
     """Forget the layer instances so the next use builds them from current settings."""
     channel_layers.backends = {}
+
+
+async def thread_connections_close() -> None:
+    """Close the database connections of the thread running ``database_sync_to_async``.
+
+    That thread outlives each test; its open connection would keep PostgreSQL from
+    dropping the test database at the end of the run.
+    """
+    await sync_to_async(connections.close_all, thread_sensitive=True)()
 
 
 def _session_cookie(user: Any) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -25,17 +25,23 @@ from portal.realtime import (
 from portal.realtime import selectors as realtime_selectors
 from portal.realtime.consumer import CLOSE_AUTH_FAILED, HubConsumer
 from portal.realtime.publishing import event_store
-from portal.realtime.testing import HubClient, channel_layers_reset, topic_registered
+from portal.realtime.testing import (
+    HubClient,
+    channel_layers_reset,
+    thread_connections_close,
+    topic_registered,
+)
 
 sync_publish = database_sync_to_async(publish)
 store = database_sync_to_async(event_store)
 
 
 @pytest.fixture(autouse=True)
-def fresh_channel_layer() -> Iterator[None]:
+async def fresh_channel_layer() -> AsyncIterator[None]:
     channel_layers_reset()
     yield
     channel_layers_reset()
+    await thread_connections_close()
 
 
 @pytest.fixture

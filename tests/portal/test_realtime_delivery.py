@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -18,12 +18,13 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 
 from portal.models import RealtimeEvent
-from portal.realtime import group_name, publish
+from portal.realtime import group_name, publish, resync
 from portal.realtime.publishing import event_store
 from portal.realtime.testing import (
     HubClient,
     channel_layers_reset,
     channel_layers_setting,
+    thread_connections_close,
     topic_registered,
 )
 
@@ -31,7 +32,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(params=["memory", "redis"])
-def layer(request: pytest.FixtureRequest, settings: Any) -> Iterator[str]:
+async def layer(request: pytest.FixtureRequest, settings: Any) -> AsyncIterator[str]:
     redis_url = os.environ.get("REDIS_URL")
     if request.param == "redis" and not redis_url:
         pytest.skip("REDIS_URL is not set: no Redis to test the pub/sub layer against")
@@ -39,6 +40,7 @@ def layer(request: pytest.FixtureRequest, settings: Any) -> Iterator[str]:
     channel_layers_reset()
     yield request.param
     channel_layers_reset()
+    await thread_connections_close()
 
 
 @pytest.fixture
@@ -209,3 +211,31 @@ async def test_each_subscriber_gets_its_own_topics_only(
         assert (await on_run.receive())["topic"] == run_topic
         assert await on_board.nothing_received(0.3)
         assert await on_run.nothing_received(0.3)
+
+
+async def test_lost_last_event_is_delivered_by_the_resync_check(
+    layer: str, board: str, member: Any
+) -> None:
+    async with HubClient(user=member) as client:
+        await client.subscribe(board)
+        # The last event of a burst is lost: no later event will reveal the gap.
+        await database_sync_to_async(event_store)(topic=board, type="card.moved", data={"n": 1})
+        await database_sync_to_async(event_store)(topic=board, type="card.moved", data={"n": 2})
+        assert await client.nothing_received(0.3)
+
+        await resync.check_now()
+        first, second = await receive_events(client, 2)
+        assert [(e["seq"], e["data"]) for e in (first, second)] == [(1, {"n": 1}), (2, {"n": 2})]
+        await resync.check_now()
+        assert await client.nothing_received(0.3)
+
+
+async def test_resync_runs_periodically_while_sockets_follow_topics(
+    layer: str, board: str, member: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(resync, "CHECK_INTERVAL_SECONDS", 0.2)
+    async with HubClient(user=member) as client:
+        await client.subscribe(board)
+        await database_sync_to_async(event_store)(topic=board, type="card.moved", data={"n": 1})
+        event = await client.receive(timeout=5)
+        assert (event["seq"], event["data"]) == (1, {"n": 1})
