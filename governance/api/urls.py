@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.urls import URLPattern, path
 
 from governance.api import views
@@ -47,3 +48,7 @@ urlpatterns: list[URLPattern] = [
     path("delegations/", views.DelegationListView.as_view(), name="delegations"),
     path("delegations/<str:scope>/", views.DelegationDetailView.as_view(), name="delegation"),
 ]
+
+# Only for `make bench`: the bare insert the vote-casting benchmark compares against.
+if getattr(settings, "AGORA_BENCH", False):
+    urlpatterns.append(path("bench/governance-insert/", views.bench_bare_insert))

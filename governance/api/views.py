@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.http import HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import permissions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -14,7 +17,7 @@ from rest_framework.views import APIView
 
 from governance import selectors, services
 from governance.api import serializers as s
-from governance.models import Comment, Poll, Proposal
+from governance.models import Comment, Poll, Proposal, Tag
 from portal.api.errors import DomainError
 from portal.api.pagination import Pagination
 
@@ -333,3 +336,10 @@ class DelegationDetailView(APIView):
         if not services.delegation_remove(delegator=request.user, category=category):
             raise DomainError("no delegation for that scope", code="not_found", status_code=404)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@csrf_exempt
+def bench_bare_insert(request: HttpRequest) -> JsonResponse:
+    """A plain Django view inserting one row: the cast benchmark's baseline."""
+    tag = Tag.objects.create(name=f"bench-{uuid.uuid4().hex[:30]}")
+    return JsonResponse({"id": tag.pk}, status=201)

@@ -7,6 +7,7 @@ The highest net total wins; ties go to the option listed first.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from operator import methodcaller, mul
 
 from governance.tally.ranking import RankingResult, rank_totals
 from governance.tally.types import Ballot, InvalidBallot, OptionId, Quorum, Weight
@@ -50,20 +51,29 @@ def tally_quadratic(
     quorum: Quorum | None = None,
     eligible: Weight = 0,
 ) -> RankingResult:
-    totals: dict[OptionId, Weight] = dict.fromkeys(options, 0)
-    credits: dict[OptionId, Weight] = dict.fromkeys(options, 0)
-    turnout: Weight = 0
-    voters = 0
-    for ballot in ballots:
-        if quadratic_cost(ballot.choice) > budget:
+    items = list(ballots)
+    choices = [b.choice for b in items]
+    weights = [b.weight for b in items]
+    voters = len(items)
+    turnout: Weight = sum(weights, 0)
+    for choice in choices:  # cast-time validation already enforced this; recheck anyway
+        cast = choice.values()
+        if sum(map(mul, cast, cast)) > budget:
             raise InvalidBallot("a ballot exceeds the credit budget", code="over_budget")
-        turnout += ballot.weight
-        voters += 1
-        for option, votes in ballot.choice.items():
-            if option not in totals:
-                raise InvalidBallot(f"unknown option id {option}", code="unknown_option")
-            totals[option] += votes * ballot.weight
-            credits[option] += votes * votes * ballot.weight
+    unknown = set().union(*choices) - set(options)
+    if unknown:
+        raise InvalidBallot(f"unknown option id {min(unknown)}", code="unknown_option")
+    unit = all(type(w) is int and w == 1 for w in weights)
+    totals: dict[OptionId, Weight] = {}
+    credits: dict[OptionId, Weight] = {}
+    for option in options:
+        votes = list(map(methodcaller("get", option, 0), choices))
+        squares = list(map(mul, votes, votes))
+        if unit:
+            totals[option], credits[option] = sum(votes), sum(squares)
+        else:
+            totals[option] = sum(map(mul, votes, weights), 0)
+            credits[option] = sum(map(mul, squares, weights), 0)
     ranking, winner, tied = rank_totals(totals, options)
     quorum_met = (quorum or Quorum()).met(turnout=turnout, eligible=eligible)
     if not quorum_met or voters == 0:

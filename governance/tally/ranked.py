@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import compress
+from operator import lt, ne
 from typing import Any
 
 from governance.tally.types import Ballot, InvalidBallot, OptionId, Quorum, Weight, order_key
@@ -36,6 +38,17 @@ def ranking_validate(
     if require_complete and len(ranks) != len(known):
         raise InvalidBallot("rank every option", code="too_few_selections")
     return tuple(ranks)
+
+
+def _rankings_check(rankings: Iterable[tuple[int, ...]], options: Sequence[OptionId]) -> None:
+    """Validate many rankings at C speed; fall back to the per-ballot message on failure."""
+    keys = list(rankings)
+    bad_ids = set().union(*keys) - set(options)
+    duplicated = any(map(ne, map(len, keys), map(len, map(set, keys))))
+    empty = not all(keys)
+    if bad_ids or duplicated or empty:
+        for ranks in keys:
+            ranking_validate(ranks, options=options)
 
 
 def _aggregate(
@@ -95,8 +108,7 @@ def tally_irv(
     ballots still in play (exhausted ballots drop out of the denominator)."""
     grouped, turnout = _aggregate(ballots)
     position = order_key(options)
-    for ranks in grouped:
-        ranking_validate(ranks, options=options)
+    _rankings_check(grouped, options)
     continuing = set(options)
     # piles[o] = list of (ranking, weight, index of the preference currently counted)
     piles: dict[OptionId, list[tuple[tuple[int, ...], Weight, int]]] = defaultdict(list)
@@ -188,19 +200,25 @@ def tally_schulze(
     grouped, turnout = _aggregate(ballots)
     n = len(options)
     index = {o: i for i, o in enumerate(options)}
-    d: list[list[Weight]] = [[0] * n for _ in range(n)]
     everyone = range(n)
-    for ranks, weight in grouped.items():
-        ranking_validate(ranks, options=options)
-        idx = [index[o] for o in ranks]
-        seen = set(idx)
-        unranked = [j for j in everyone if j not in seen]
-        for pos, a in enumerate(idx):
-            row = d[a]
-            for b in idx[pos + 1 :]:
-                row[b] += weight
-            for b in unranked:
-                row[b] += weight
+    _rankings_check(grouped, options)
+    # Position of every option on every distinct ballot (unranked options share the last
+    # place), then each pairwise count is one C-level pass: d[i][j] = Σ weight·[pos_i < pos_j].
+    rows = []
+    for ranks in grouped:
+        position = [n] * n
+        for place, option in enumerate(ranks):
+            position[index[option]] = place
+        rows.append(position)
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in everyone]
+    weights = list(grouped.values())
+    unit = all(type(w) is int and w == 1 for w in weights)
+    d: list[list[Weight]] = [[0] * n for _ in everyone]
+    for i in everyone:
+        for j in everyone:
+            if i != j:
+                ahead = map(lt, columns[i], columns[j])
+                d[i][j] = sum(ahead) if unit else sum(compress(weights, ahead), 0)
     p: list[list[Weight]] = [[0] * n for _ in range(n)]
     for i in everyone:
         for j in everyone:

@@ -6,6 +6,7 @@ Unscored options count as 0. The highest total wins; ties go to the option liste
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from operator import methodcaller, mul
 
 from governance.tally.ranking import RankingResult, rank_totals
 from governance.tally.types import Ballot, InvalidBallot, OptionId, Quorum, Weight
@@ -34,17 +35,19 @@ def tally_score(
     quorum: Quorum | None = None,
     eligible: Weight = 0,
 ) -> RankingResult:
-    totals: dict[OptionId, Weight] = dict.fromkeys(options, 0)
-    turnout: Weight = 0
-    voters = 0
-    for ballot in ballots:
-        turnout += ballot.weight
-        voters += 1
-        weight = ballot.weight
-        for option, score in ballot.choice.items():
-            if option not in totals:
-                raise InvalidBallot(f"unknown option id {option}", code="unknown_option")
-            totals[option] += score * weight
+    items = list(ballots)
+    choices = [b.choice for b in items]
+    weights = [b.weight for b in items]
+    voters = len(items)
+    turnout: Weight = sum(weights, 0)
+    unknown = set().union(*choices) - set(options)
+    if unknown:
+        raise InvalidBallot(f"unknown option id {min(unknown)}", code="unknown_option")
+    unit = all(type(w) is int and w == 1 for w in weights)
+    totals: dict[OptionId, Weight] = {}
+    for option in options:
+        scores = map(methodcaller("get", option, 0), choices)
+        totals[option] = sum(scores) if unit else sum(map(mul, scores, weights), 0)
     ranking, winner, tied = rank_totals(totals, options)
     quorum_met = (quorum or Quorum()).met(turnout=turnout, eligible=eligible)
     if not quorum_met or voters == 0:

@@ -1,0 +1,282 @@
+"""Governance benchmarks (`make bench`), each printing its figures.
+
+1. Tally time for 100,000 ballots per method, 10 options (targets: IRV and Schulze < 2 s,
+   the others < 0.5 s).
+2. Vote casting over loopback: 1,000 eligible voters, 50 concurrent clients, a uvicorn
+   subprocess on PostgreSQL; ballots/s and p50/p95 latency, against a bare-insert Django
+   view in the same server and run (targets: p95 < 150 ms, p95 ratio < 3x).
+3. Live update: time from sending a ballot until its participation event reached all 500
+   websocket subscribers of the poll's topic (an upper bound on commit → delivery; target
+   p95 < 300 ms).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import random
+import resource
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from django.utils import timezone
+
+from governance import tally
+from tests.benchmarks.conftest import percentile
+
+N_BALLOTS = 100_000
+N_OPTIONS = 10
+N_VOTERS = int(os.environ.get("BENCH_GOVERNANCE_VOTERS", "1000"))
+CONCURRENCY = 50
+N_SUBSCRIBERS = int(os.environ.get("BENCH_GOVERNANCE_SUBSCRIBERS", "500"))
+LIVE_ROUNDS = 20
+OPTIONS = list(range(1, N_OPTIONS + 1))
+
+
+def _machine_idle() -> bool:
+    """Targets are for this machine's cores, not for cores shared with other jobs."""
+    return os.getloadavg()[0] < (os.cpu_count() or 1)
+
+
+def _ballots(kind: str, rng: random.Random) -> list[tally.Ballot[Any]]:
+    out: list[tally.Ballot[Any]] = []
+    for _ in range(N_BALLOTS):
+        if kind == "yes_no":
+            choice: Any = rng.choice(("yes", "no", "abstain"))
+        elif kind == "single":
+            choice = (rng.choice(OPTIONS),)
+        elif kind == "approval":
+            choice = tuple(sorted(rng.sample(OPTIONS, rng.randint(1, 4))))
+        elif kind == "ranked":
+            choice = tuple(rng.sample(OPTIONS, rng.randint(3, N_OPTIONS)))
+        elif kind == "score":
+            choice = {o: rng.randint(0, 5) for o in OPTIONS}
+        elif kind == "quadratic":
+            choice = {rng.choice(OPTIONS): rng.choice((-3, -1, 1, 2, 3)) for _ in range(3)}
+        else:
+            choice = "" if rng.random() < 0.999 else "objection"
+        out.append(tally.Ballot(choice))
+    return out
+
+
+TALLIES: list[tuple[str, str, Callable[[list[Any]], Any], float]] = [
+    ("yes/no/abstain", "yes_no", lambda b: tally.tally_binary(b), 0.5),
+    ("single choice", "single", lambda b: tally.tally_choice(b, options=OPTIONS), 0.5),
+    ("approval", "approval", lambda b: tally.tally_approval(b, options=OPTIONS), 0.5),
+    ("score 0-5", "score", lambda b: tally.tally_score(b, options=OPTIONS), 0.5),
+    (
+        "quadratic",
+        "quadratic",
+        lambda b: tally.tally_quadratic(b, options=OPTIONS, budget=100),
+        0.5,
+    ),
+    ("lazy consensus", "consensus", lambda b: tally.tally_lazy_consensus(b), 0.5),
+    ("instant-runoff", "ranked", lambda b: tally.tally_irv(b, options=OPTIONS), 2.0),
+    ("Schulze", "ranked", lambda b: tally.tally_schulze(b, options=OPTIONS), 2.0),
+]
+
+
+def test_tally_time_for_100k_ballots_per_method() -> None:
+    rng = random.Random(20261121)
+    cache: dict[str, list[Any]] = {}
+    rows = []
+    for name, kind, run, target in TALLIES:
+        ballots = cache.setdefault(kind, _ballots(kind, rng))
+        best = float("inf")
+        for _ in range(3):
+            started = time.perf_counter()
+            run(ballots)
+            best = min(best, time.perf_counter() - started)
+        rows.append((name, best, target))
+    print(f"\ngovernance tally, {N_BALLOTS:,} ballots, {N_OPTIONS} options (best of 3):")
+    for name, seconds, target in rows:
+        print(f"  {name:<16} {seconds * 1000:8.1f} ms   (target < {target * 1000:.0f} ms)")
+    slow = [(n, round(s, 3)) for n, s, t in rows if s >= t]
+    if slow and not _machine_idle():
+        pytest.skip(f"over target on a loaded machine (load {os.getloadavg()[0]:.1f}): {slow}")
+    assert not slow, f"over target: {slow}"
+
+
+# --- casting and live updates against a real server -----------------------------------
+
+
+def _setup_voters(n: int) -> tuple[list[str], Any]:
+    from governance.services import poll_create, poll_open
+    from portal.accounts.tokens import token_create
+    from portal.models import User
+    from tests.factories import UserFactory
+
+    maintainer = UserFactory(role="maintainer")
+    users = User.objects.bulk_create(
+        [User(username=f"gv{i}", email=f"gv{i}@bench.example") for i in range(n)]
+    )
+    tokens = [token_create(user=u, name="bench")[1] for u in users]
+    polls = []
+    for title in ("bench cast", "bench live"):
+        poll = poll_create(
+            actor=maintainer,
+            title=title,
+            method="schulze",
+            options=[f"option {i}" for i in range(5)],
+            closes_at=timezone.now() + timedelta(hours=2),
+            eligible_users=users,
+        )
+        polls.append(poll_open(poll=poll, actor=maintainer))
+    return tokens, polls
+
+
+async def _load(
+    url: str, requests: list[tuple[str, dict[str, str], dict[str, Any]]]
+) -> tuple[float, list[float], int]:
+    latencies: list[float] = []
+    errors = 0
+    queue: asyncio.Queue[tuple[str, dict[str, str], dict[str, Any]]] = asyncio.Queue()
+    for item in requests:
+        queue.put_nowait(item)
+    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
+
+        async def worker() -> None:
+            nonlocal errors
+            while not queue.empty():
+                path, headers, body = queue.get_nowait()
+                started = time.perf_counter()
+                response = await client.post(path, headers=headers, json=body)
+                latencies.append(time.perf_counter() - started)
+                if response.status_code != 201:
+                    errors += 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+        elapsed = time.perf_counter() - started
+    return elapsed, latencies, errors
+
+
+def _ranking(poll: Any, rng: random.Random) -> list[int]:
+    ids = list(poll.options.values_list("pk", flat=True))
+    rng.shuffle(ids)
+    return ids
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cast_throughput_and_live_updates(prod_like_server: Any) -> None:
+    from governance.models import Ballot
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 4096:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(4096, hard), hard))
+    tokens, (cast_poll, live_poll) = _setup_voters(N_VOTERS)
+    rng = random.Random(7)
+    with prod_like_server(
+        workers=2, AGORA_BENCH="1", API_THROTTLE_VOTE="100000/min", API_THROTTLE_USER="100000/min"
+    ) as url:
+        # warm both endpoints
+        asyncio.run(_load(url, [("/api/v1/bench/governance-insert/", {}, {})] * 50))
+        baseline = asyncio.run(
+            _load(url, [("/api/v1/bench/governance-insert/", {}, {})] * N_VOTERS)
+        )
+        casts = [
+            (
+                f"/api/v1/polls/{cast_poll.pk}/ballots/",
+                {"Authorization": f"Bearer {t}"},
+                {"choice": _ranking(cast_poll, rng)},
+            )
+            for t in tokens
+        ]
+        cast = asyncio.run(_load(url, casts))
+        live = asyncio.run(_live(url, live_poll, tokens[:LIVE_ROUNDS], rng))
+
+    assert Ballot.objects.filter(poll=cast_poll).count() == N_VOTERS
+    b_elapsed, b_lat, b_err = baseline
+    c_elapsed, c_lat, c_err = cast
+    b95, c95 = percentile(b_lat, 0.95) * 1000, percentile(c_lat, 0.95) * 1000
+    print(
+        f"\ngovernance cast, {N_VOTERS} voters, {CONCURRENCY} concurrent clients, "
+        "uvicorn x2 on PostgreSQL:"
+    )
+    print(
+        f"  bare insert : {N_VOTERS / b_elapsed:7.1f} req/s   p50 "
+        f"{percentile(b_lat, 0.5) * 1000:6.1f} ms  p95 {b95:6.1f} ms  errors {b_err}"
+    )
+    print(
+        f"  vote_cast   : {N_VOTERS / c_elapsed:7.1f} ballots/s p50 "
+        f"{percentile(c_lat, 0.5) * 1000:6.1f} ms  p95 {c95:6.1f} ms  errors {c_err}"
+    )
+    print(
+        f"  ratio (p95 cast / p95 bare insert): {c95 / b95:.2f}x   "
+        f"(throughput ratio {(N_VOTERS / b_elapsed) / (N_VOTERS / c_elapsed):.2f}x)"
+    )
+    print(
+        f"governance live update to {N_SUBSCRIBERS} subscribers over {LIVE_ROUNDS} ballots: "
+        f"p50 {percentile(live, 0.5) * 1000:.1f} ms  p95 {percentile(live, 0.95) * 1000:.1f}"
+        " ms (target p95 < 300 ms)"
+    )
+    assert c_err == 0 and b_err == 0
+    assert c95 < 150, f"cast p95 {c95:.1f} ms"
+    assert c95 / b95 < 3, f"ratio {c95 / b95:.2f}"
+    assert percentile(live, 0.95) * 1000 < 300
+
+
+async def _live(url: str, poll: Any, tokens: list[str], rng: random.Random) -> list[float]:
+    from websockets.asyncio.client import connect
+
+    topic = f"poll.{poll.pk}"
+    ws_url = url.replace("http://", "ws://") + "/ws/"
+    arrivals: dict[int, list[float]] = {}
+    done: dict[int, asyncio.Event] = {}
+    sockets: list[Any] = []
+    readers: list[asyncio.Task[None]] = []
+    ranking = await asyncio.to_thread(_ranking, poll, rng)
+
+    async def read(ws: Any) -> None:
+        with contextlib.suppress(Exception):
+            async for raw in ws:
+                at = time.perf_counter()
+                event = json.loads(raw)
+                if event.get("type") == "poll.participation":
+                    count = event["data"]["ballots"]
+                    arrivals.setdefault(count, []).append(at)
+                    if len(arrivals[count]) == N_SUBSCRIBERS and count in done:
+                        done[count].set()
+
+    semaphore = asyncio.Semaphore(50)
+
+    async def open_one() -> None:
+        async with semaphore:
+            ws = await connect(
+                ws_url, origin=url, open_timeout=60, ping_interval=None, max_queue=None
+            )  # type: ignore[arg-type]
+            await ws.send(json.dumps({"action": "subscribe", "topic": topic}))
+            ack = json.loads(await ws.recv())
+            assert ack["type"] == "subscribed", ack
+            sockets.append(ws)
+            readers.append(asyncio.create_task(read(ws)))
+
+    await asyncio.gather(*(open_one() for _ in range(N_SUBSCRIBERS)))
+    latencies: list[float] = []
+    try:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+            for round_no, token in enumerate(tokens, start=1):
+                done[round_no] = asyncio.Event()
+                started = time.perf_counter()
+                response = await client.post(
+                    f"/api/v1/polls/{poll.pk}/ballots/",
+                    headers={"Authorization": f"Bearer {token}"},
+                    json={"choice": ranking},
+                )
+                assert response.status_code == 201, response.text
+                await asyncio.wait_for(done[round_no].wait(), 15)
+                latencies.append(max(arrivals[round_no]) - started)
+    finally:
+        for ws in sockets:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(ws.close(), 2)
+        for task in readers:
+            task.cancel()
+    return latencies
