@@ -49,7 +49,7 @@ class LaunchSpec:
     sandbox_id: str
     limits: Limits = field(default_factory=Limits)
     image: str = ""  # Docker image / rootfs directory; "" means the host /usr (bubblewrap)
-    shell: tuple[str, ...] = ("/bin/bash", "-i")
+    shell: tuple[str, ...] = ("/bin/bash", "--norc", "-i")
     env: dict[str, str] = field(default_factory=dict)
     setup: tuple[str, ...] = ()  # shell commands run once, before the shell starts
     setup_timeout: float = 300.0

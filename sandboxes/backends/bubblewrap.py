@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import re
+import resource
 import select
 import shutil
 import signal
@@ -60,6 +61,19 @@ ETC_FILES = (
 )
 ETC_DIRS = ("alternatives", "ssl", "ld.so.conf.d", "profile.d")
 _LIFELINE: tuple[int, int] | None = None
+_SUPERVISORS: set[int] = set()
+
+
+def _reap_supervisors() -> None:
+    """Collect supervisors of this process that have ended (only those: never wait(-1),
+    which would steal the exit status of subprocess' children)."""
+    for pid in list(_SUPERVISORS):
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            done = pid
+        if done:
+            _SUPERVISORS.discard(pid)
 
 
 def _lifeline() -> int:
@@ -108,6 +122,10 @@ class BubblewrapBackend(SandboxBackend):
         sandbox_id = handle.sandbox_id if isinstance(handle, Handle) else handle
         if not _ID_RE.match(sandbox_id):
             raise BackendError(f"invalid sandbox id {sandbox_id!r}")
+        # A handle remembers where its sandbox was created, so processes configured with
+        # another SANDBOX_ROOT still find it.
+        if isinstance(handle, Handle) and handle.ref and Path(handle.ref).name == sandbox_id:
+            return Path(handle.ref)
         return self.root / sandbox_id
 
     def _spec(self, handle: Handle) -> dict[str, Any]:
@@ -137,22 +155,39 @@ class BubblewrapBackend(SandboxBackend):
             cgroup.dirs = {}
         return cgroup
 
-    def _bwrap_argv(self, spec: dict[str, Any], command: list[str]) -> list[str]:
-        state = Path(spec["state"])
+    @staticmethod
+    def _rlimits(spec: dict[str, Any]) -> dict[int, int]:
         limits = spec["limits"]
-        uid = spec["uid"]
-        argv: list[str] = [
-            "prlimit",
-            f"--nproc={limits['pids'] + 8}",
-            f"--cpu={limits['cpu_seconds'] + 5}",
-            f"--fsize={limits['disk_mb'] * 1024 * 1024}",
-            f"--nofile={1024}",
-            "--core=0",
-        ]
+        rlimits = {
+            resource.RLIMIT_NPROC: limits["pids"] + 8,  # counted per uid: ours alone
+            resource.RLIMIT_CPU: limits["cpu_seconds"] + 5,
+            resource.RLIMIT_FSIZE: limits["disk_mb"] * 1024 * 1024,
+            resource.RLIMIT_NOFILE: 1024,
+            resource.RLIMIT_CORE: 0,
+        }
         if not spec["cgroup"]:
             # Without a memory cgroup, the address space limit is the fallback.
-            argv.append(f"--as={limits['memory_mb'] * 1024 * 1024 * 4}")
-        argv.append("--")
+            rlimits[resource.RLIMIT_AS] = limits["memory_mb"] * 1024 * 1024 * 4
+        return rlimits
+
+    def _bwrap_argv(
+        self, spec: dict[str, Any], command: list[str], *, with_prlimit: bool = True
+    ) -> list[str]:
+        state = Path(spec["state"])
+        uid = spec["uid"]
+        argv: list[str] = []
+        if with_prlimit:
+            names = {
+                resource.RLIMIT_NPROC: "nproc",
+                resource.RLIMIT_CPU: "cpu",
+                resource.RLIMIT_FSIZE: "fsize",
+                resource.RLIMIT_NOFILE: "nofile",
+                resource.RLIMIT_CORE: "core",
+                resource.RLIMIT_AS: "as",
+            }
+            argv = ["prlimit"]
+            argv += [f"--{names[res]}={value}" for res, value in self._rlimits(spec).items()]
+            argv.append("--")
         if self.privileged:
             argv += [
                 "setpriv",
@@ -309,6 +344,8 @@ class BubblewrapBackend(SandboxBackend):
         self, spec: dict[str, Any], shell: tuple[str, ...], limits: Limits
     ) -> None:
         state = Path(spec["state"])
+        # The supervisor joins the cgroup around posix_spawn (no shell wrapper); rlimits
+        # are set by prlimit, since this process may not raise its own limits back.
         argv = self._bwrap_argv(spec, list(shell))
         argv[0] = shutil.which(argv[0]) or argv[0]
         env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"}
@@ -319,11 +356,12 @@ class BubblewrapBackend(SandboxBackend):
         listener.listen(16)
         lifeline = _lifeline()
         cgroup = self._cgroup(spec["id"])
+        _reap_supervisors()
+        # One fork (no exec: a fresh interpreter costs more than bwrap); the shell itself is
+        # started with posix_spawn. The supervisor stays our child and is reaped lazily.
         pid = os.fork()
         if pid == 0:  # pragma: no cover - runs in the forked supervisor
             try:
-                if os.fork() != 0:
-                    os._exit(0)
                 keep = sorted({listener.fileno(), lifeline})
                 low = 3
                 for fd in keep:
@@ -345,10 +383,11 @@ class BubblewrapBackend(SandboxBackend):
                 )
             finally:
                 os._exit(1)
+        _SUPERVISORS.add(pid)
         listener.close()
-        os.waitpid(pid, 0)
 
     def stop(self, handle: Handle, *, reason: str = "stopped") -> None:
+        _reap_supervisors()
         state = self._state(handle)
         if not state.exists():
             return
@@ -394,6 +433,7 @@ class BubblewrapBackend(SandboxBackend):
                 (self.root / ".uids" / str(uid)).unlink()
 
     def status(self, handle: Handle) -> Status:
+        _reap_supervisors()
         state = self._state(handle)
         if not (state / "spec.json").exists():
             return Status(state="missing", reason="sandbox directory is gone")

@@ -21,6 +21,7 @@ import socket
 import struct
 import termios
 import time
+import traceback
 from pathlib import Path
 
 from sandboxes.backends.cgroups import CgroupSet
@@ -56,6 +57,10 @@ def supervise(
     code = 1
     try:
         code = _run(state, argv, env, cgroup, lifeline_fd, listener, cpu_seconds, max_age)
+    except BaseException:
+        # Leave the reason where status() and an operator will find it.
+        with contextlib.suppress(Exception):
+            (state / "supervisor.error").write_text(traceback.format_exc())
     finally:
         os._exit(code)
 
@@ -76,22 +81,28 @@ def _run(
     signal.signal(signal.SIGTERM, lambda *_: stop_reason.append("stopped"))
     master, slave = os.openpty()
     _set_winsize(master, 24, 80)
-    pid = os.fork()
-    if pid == 0:  # the shell's side: new session with the PTY as controlling terminal
-        try:
-            os.setsid()
-            fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
-            for fd in (0, 1, 2):
-                os.dup2(slave, fd)
-            os.closerange(3, 65536)
-            for procs in cgroup.procs_files():
-                with open(procs, "w") as fh:
-                    fh.write(str(os.getpid()))
-            signal.signal(signal.SIGINT, signal.SIG_DFL)
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            os.execve(argv[0], argv, env)  # noqa: S606
-        finally:
-            os._exit(127)
+    # posix_spawn (vfork-fast) with a new session; opening the PTY slave by name as the
+    # session leader makes it the controlling terminal, so Ctrl-C reaches the foreground
+    # job, not the sandbox.
+    slave_path = os.ttyname(slave)
+    # The child inherits cgroup membership: join for the spawn only, so no process of the
+    # sandbox ever runs outside it.
+    cgroup.enter(os.getpid())
+    try:
+        pid = os.posix_spawn(
+            argv[0],
+            argv,
+            env,
+            file_actions=[
+                (os.POSIX_SPAWN_OPEN, 0, slave_path, os.O_RDWR, 0),
+                (os.POSIX_SPAWN_DUP2, 0, 1),
+                (os.POSIX_SPAWN_DUP2, 0, 2),
+            ],
+            setsid=True,
+            setsigdef=(signal.SIGINT, signal.SIGTERM, signal.SIGPIPE),
+        )
+    finally:
+        cgroup.leave(os.getpid())
     os.close(slave)
     started = time.monotonic()
     (state / "supervisor.pid").write_text(str(os.getpid()))

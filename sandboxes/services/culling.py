@@ -84,9 +84,7 @@ def sandboxes_cull() -> dict[str, int]:
         if status.last_input_at is not None:
             last = max(
                 last,
-                datetime.fromtimestamp(
-                    status.last_input_at, tz=UTC
-                ),
+                datetime.fromtimestamp(status.last_input_at, tz=UTC),
             )
         idle_limit = timedelta(minutes=version.idle_timeout_minutes)
         if now - last >= idle_limit:

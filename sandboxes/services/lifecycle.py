@@ -141,10 +141,10 @@ def sandbox_launch(*, user: Any, recipe: Recipe, backend: str = "") -> Sandbox:
 
 def launch_spec(sandbox: Sandbox) -> LaunchSpec:
     version: RecipeVersion = sandbox.recipe_version
-    shell: tuple[str, ...] = ("/bin/bash", "-i")
+    shell: tuple[str, ...] = ("/bin/bash", "--norc", "-i")
     if version.default_command:
         # Run the recipe's command in the terminal, then fall back to a shell.
-        shell = ("/bin/bash", "-c", f"{version.default_command}; exec /bin/bash -i")
+        shell = ("/bin/bash", "-c", f"{version.default_command}; exec /bin/bash --norc -i")
     image = version.docker_image if sandbox.backend == "docker" else version.rootfs
     return LaunchSpec(
         sandbox_id=sandbox.backend_id,
