@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -29,8 +30,10 @@ def schedules_sync(*, now: datetime | None = None) -> None:
             )
 
 
-def schedules_fire_due(*, now: datetime | None = None) -> list[int]:
-    """Enqueue one job for every due schedule; returns the job ids enqueued.
+def schedules_fire_due(
+    *, now: datetime | None = None, names: Collection[str] | None = None
+) -> list[int]:
+    """Enqueue one job for every due schedule (or only ``names``); returns the job ids.
 
     Each schedule is claimed with an UPDATE conditioned on the ``next_run_at`` that was
     read, so when several workers look at once exactly one of them fires it. The claim
@@ -38,8 +41,9 @@ def schedules_fire_due(*, now: datetime | None = None) -> list[int]:
     """
     now = now or timezone.now()
     declared = periodics_registered()
+    wanted = [n for n in declared if names is None or n in names]
     fired: list[int] = []
-    due = JobSchedule.objects.filter(enabled=True, next_run_at__lte=now, name__in=list(declared))
+    due = JobSchedule.objects.filter(enabled=True, next_run_at__lte=now, name__in=wanted)
     for schedule in due:
         task_obj = task_get(schedule.name)
         if task_obj is None:

@@ -64,7 +64,7 @@ def test_filters_by_action_actor_object_and_date(client, steward, member):
     client.force_login(steward)
 
     assert entry_ids(client.get("/audit/", {"action": "token.create"})) == [by_member.pk]
-    assert entry_ids(client.get("/audit/", {"actor": member.email[:6]})) == [by_member.pk]
+    assert entry_ids(client.get("/audit/", {"actor": member.email.upper()})) == [by_member.pk]
     assert entry_ids(client.get("/audit/", {"actor": str(steward.pk)})) == [old.pk]
     assert entry_ids(client.get("/audit/", {"object_type": "account"})) == [system.pk]
     assert entry_ids(

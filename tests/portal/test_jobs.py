@@ -42,8 +42,7 @@ def tick() -> str:
 
 def fire_tick(now):
     """Fire due schedules; keep only this module's schedule (other apps declare their own)."""
-    ids = schedules_fire_due(now=now)
-    return list(Job.objects.filter(pk__in=ids, name="tests.jobs.tick").values_list("pk", flat=True))
+    return schedules_fire_due(now=now, names={"tests.jobs.tick"})
 
 
 @pytest.fixture(autouse=True)
@@ -292,9 +291,9 @@ def test_prune_is_a_registered_periodic_job(settings):
     jobs_autodiscover()
     assert periodics_registered()["jobs.prune"].every == timedelta(hours=6)
     schedules_sync()
-    schedules_fire_due()
-    done = {j.name: j for j in run_pending_jobs()}
-    assert done["jobs.prune"].result == 1
+    (job_id,) = schedules_fire_due(names={"jobs.prune"})
+    assert [j.pk for j in run_pending_jobs()] == [job_id]
+    assert Job.objects.get(pk=job_id).result == 1
 
 
 def test_queue_depth_counts_queued_running_and_failed():
@@ -312,9 +311,17 @@ def test_worker_command_in_burst_mode_drains_the_queue_and_exits():
     ids = [record.enqueue(value=i) for i in range(5)]
     boom = explode.enqueue(why="x")
 
-    call_command("worker", "--burst", "--concurrency", "2")
+    call_command("worker", "--burst", "--concurrency", "2", "--no-schedules")
 
     statuses = dict(Job.objects.filter(pk__in=[*ids, boom]).values_list("pk", "status"))
     assert all(statuses[i] == Job.Status.SUCCEEDED for i in ids)
     assert statuses[boom] == Job.Status.QUEUED  # retried later, after its backoff
     assert sorted(c["value"] for c in CALLS) == [0, 1, 2, 3, 4]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_worker_without_schedules_leaves_periodic_jobs_alone():
+    job_id = record.enqueue(value=5)
+    call_command("worker", "--burst", "--no-schedules")
+    assert not JobSchedule.objects.exists()
+    assert list(Job.objects.values_list("pk", "status")) == [(job_id, "succeeded")]

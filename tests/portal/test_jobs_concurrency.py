@@ -90,7 +90,9 @@ def test_periodic_schedule_fires_once_per_interval_across_workers():
     fired_per_interval = []
     for k in range(3):
         now = t0 + timedelta(minutes=5 * k)
-        results = run_in_threads(2, lambda i, now=now: schedules_fire_due(now=now))
+        results = run_in_threads(
+            2, lambda i, now=now: schedules_fire_due(now=now, names={"tests.jobs_concurrency.tick"})
+        )
         ids = [pk for result in results for pk in result]
         mine = list(Job.objects.filter(pk__in=ids, name="tests.jobs_concurrency.tick"))
         fired_per_interval.append(len(mine))

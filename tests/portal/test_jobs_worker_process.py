@@ -58,23 +58,38 @@ def worker_env() -> dict[str, str]:
     return env
 
 
-def start_worker(*extra: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "manage.py", "worker", "--import", THIS_MODULE, *extra],
-        cwd=ROOT,
-        env=worker_env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+def start_worker(log: Path, *extra: str) -> subprocess.Popen[bytes]:
+    # Other apps' periodic jobs would compete for the single job slot: --no-schedules.
+    # Output goes to a file: an unread pipe fills up and blocks the worker.
+    with open(log, "ab") as out:
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "manage.py",
+                "worker",
+                "--no-schedules",
+                "--import",
+                THIS_MODULE,
+                *extra,
+            ],
+            cwd=ROOT,
+            env=worker_env(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
 
 
-def wait_for(predicate, timeout: float, what: str) -> None:
+def log_tail(log: Path) -> str:
+    return log.read_text(errors="replace")[-3000:] if log.exists() else "(no output)"
+
+
+def wait_for(predicate, timeout: float, what: str, log: Path) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
             return
         time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}\n{log_tail(log)}")
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
@@ -85,10 +100,11 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 
 def test_job_of_a_killed_worker_is_rerun_by_another_worker(tmp_path):
     marker = tmp_path / "started"
+    log = tmp_path / "worker.log"
     job_id = hang_first_time.enqueue(marker=str(marker))
-    first = start_worker()
+    first = start_worker(log)
     try:
-        wait_for(marker.exists, 60, "the first worker to start the job")
+        wait_for(marker.exists, 60, "the first worker to start the job", log)
         first_pid = int(marker.read_text())
         os.kill(first.pid, signal.SIGKILL)
         first.wait(10)
@@ -97,15 +113,16 @@ def test_job_of_a_killed_worker_is_rerun_by_another_worker(tmp_path):
     job = Job.objects.get(pk=job_id)
     assert (job.status, job.attempts) == (Job.Status.RUNNING, 1)
 
-    second = start_worker()
+    second = start_worker(log)
     try:
         wait_for(
             lambda: Job.objects.get(pk=job_id).status == Job.Status.SUCCEEDED,
             60,
             "the second worker to re-run the job after the lease expired",
+            log,
         )
         second.send_signal(signal.SIGTERM)
-        assert second.wait(15) == 0
+        assert second.wait(15) == 0, log_tail(log)
     finally:
         stop(second)
 
@@ -118,12 +135,13 @@ def test_job_of_a_killed_worker_is_rerun_by_another_worker(tmp_path):
 
 def test_sigterm_lets_the_running_job_finish(tmp_path):
     marker = tmp_path / "started"
+    log = tmp_path / "worker.log"
     job_id = hang_first_time.enqueue(marker=str(marker), hang=1.5)
-    proc = start_worker()
+    proc = start_worker(log)
     try:
-        wait_for(marker.exists, 60, "the worker to start the job")
+        wait_for(marker.exists, 60, "the worker to start the job", log)
         proc.send_signal(signal.SIGTERM)
-        assert proc.wait(20) == 0
+        assert proc.wait(20) == 0, log_tail(log)
     finally:
         stop(proc)
     job = Job.objects.get(pk=job_id)
@@ -132,12 +150,13 @@ def test_sigterm_lets_the_running_job_finish(tmp_path):
 
 def test_sigterm_past_the_grace_period_gives_the_job_back(tmp_path):
     marker = tmp_path / "started"
+    log = tmp_path / "worker.log"
     job_id = hang_first_time.enqueue(marker=str(marker), hang=60)
-    proc = start_worker("--grace", "1")
+    proc = start_worker(log, "--grace", "1")
     try:
-        wait_for(marker.exists, 60, "the worker to start the job")
+        wait_for(marker.exists, 60, "the worker to start the job", log)
         proc.send_signal(signal.SIGTERM)
-        assert proc.wait(20) == 1
+        assert proc.wait(20) == 1, log_tail(log)
     finally:
         stop(proc)
     job = Job.objects.get(pk=job_id)

@@ -43,6 +43,12 @@ class Command(BaseCommand):
             help="seconds to let running jobs finish after a stop signal",
         )
         parser.add_argument(
+            "--no-schedules",
+            dest="schedules",
+            action="store_false",
+            help="run jobs only; leave firing periodic schedules to other workers",
+        )
+        parser.add_argument(
             "--import",
             dest="imports",
             action="append",
@@ -64,7 +70,7 @@ class Command(BaseCommand):
             Worker(
                 worker_id=worker_id_make(str(i)),
                 stop_event=stop,
-                fire_schedules=(i == 0),
+                fire_schedules=options["schedules"] and i == 0,
             )
             for i in range(concurrency)
         ]
