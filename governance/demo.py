@@ -20,7 +20,11 @@ DEMO_POLL = "Where should the next community meetup be?"
 def demo_seed() -> None:
     users = get_user_model().objects
     author = users.filter(username="ada").first() or users.order_by("pk").first()
-    opener = users.filter(username="maintainer").first() or author
+    opener = (
+        users.filter(username="maintainer").first()
+        or users.filter(groups__name__in=["maintainer", "steward"]).order_by("pk").first()
+        or users.filter(is_superuser=True).order_by("pk").first()
+    )
     if author is None or opener is None:
         return
     if not Proposal.objects.filter(title=DEMO_PROPOSAL).exists():

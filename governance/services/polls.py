@@ -281,7 +281,7 @@ def poll_close(*, poll: Poll, actor: Any = None, now: datetime | None = None) ->
     poll.result = result
     poll.save(update_fields=["status", "closed_at", "result"])
     if poll.visibility == Visibility.ANONYMOUS:
-        poll.ballots.update(voter=None)
+        poll.ballots.update(voter=None, cast_at=now)
     if poll.proposal_id:
         proposal = Proposal.objects.select_for_update().get(pk=poll.proposal_id)
         if proposal.status == ProposalStatus.VOTING:

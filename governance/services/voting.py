@@ -111,6 +111,11 @@ def choice_normalize(poll: Poll, choice: Any) -> Any:
     raise InvalidBallot(f"unknown method {method}", code="invalid_choice")
 
 
+def _unlinkable_id() -> int:
+    """A random primary key: sequential ids would order ballots like participations."""
+    return secrets.randbits(62) or 1
+
+
 def _lock_poll_shared(poll_id: int) -> None:
     """Casts share the poll row lock; ``poll_close`` takes it exclusively, so no ballot can
     commit after the final tally was computed."""
@@ -164,13 +169,15 @@ def vote_cast(*, voter: Any, poll: Poll, choice: Any, now: datetime | None = Non
                     code="already_voted",
                     status_code=409,
                 ) from None
+            # No timestamp or id order may link the ballot to the participation row.
             Ballot.objects.create(
+                id=_unlinkable_id(),
                 poll=poll,
                 voter=None,
                 choice=normalized,
                 weight=entry.weight,
                 receipt=receipt,
-                cast_at=now,
+                cast_at=poll.opens_at or poll.opened_at or now,
             )
             replaced = False
         else:
@@ -181,6 +188,7 @@ def vote_cast(*, voter: Any, poll: Poll, choice: Any, now: datetime | None = Non
             Ballot.objects.bulk_create(
                 [
                     Ballot(
+                        id=_unlinkable_id(),
                         poll=poll,
                         voter=voter,
                         choice=normalized,
@@ -193,9 +201,11 @@ def vote_cast(*, voter: Any, poll: Poll, choice: Any, now: datetime | None = Non
                 unique_fields=["poll", "voter"],
                 update_fields=["choice", "receipt", "cast_at"],
             )
-        detail: dict[str, Any] = {"receipt": receipt, "replaced": replaced}
+        # Only named polls may tie a voter to a ballot in the audit log: a receipt there
+        # would undo secrecy (and anonymity after close).
+        detail: dict[str, Any] = {"replaced": replaced}
         if poll.visibility == Visibility.NAMED:
-            detail["choice"] = normalized
+            detail.update(choice=normalized, receipt=receipt)
         audit_record(actor=voter, action="governance.ballot.cast", obj=poll, detail=detail)
         count = participation_count(poll.pk)
         data: dict[str, Any] = {"ballots": count, "eligible": poll.eligible_count}

@@ -135,7 +135,11 @@ def test_secret_cast_audit_has_no_choice(open_poll, member) -> None:
     poll = open_poll("yes_no", visibility="secret")
     vote_cast(voter=member, poll=poll, choice="no")
     entry = AuditEntry.objects.filter(action="governance.ballot.cast").latest("id")
-    assert "choice" not in entry.detail and entry.actor_id == member.pk
+    assert "choice" not in entry.detail and "receipt" not in entry.detail
+    assert entry.actor_id == member.pk
+    # nothing in the ballot row dates or orders it like the participation row
+    ballot = Ballot.objects.get(poll=poll)
+    assert ballot.cast_at == poll.opens_at
     named = open_poll("yes_no")
     vote_cast(voter=member, poll=named, choice="no")
     assert (
