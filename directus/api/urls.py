@@ -1,3 +1,12 @@
-from django.urls import path  # noqa: F401
+from __future__ import annotations
 
-urlpatterns: list = []
+from django.urls import path
+
+from directus.api import views
+
+urlpatterns = [
+    path("content/pages/", views.PageList.as_view(), name="content-pages"),
+    path("content/docs/", views.DocList.as_view(), name="content-docs"),
+    path("content/announcements/", views.AnnouncementList.as_view(), name="content-announcements"),
+    path("search/", views.SearchView.as_view(), name="search"),
+]
