@@ -105,8 +105,15 @@ def uvicorn_server(database_url: str, redis_url: str, prefix: str) -> Iterator[t
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
         "CHANNEL_PREFIX": prefix,
-        "AGORA_TESTING": "1",
+        # Production settings, except TLS: the clients speak plain ws:// over loopback.
+        "AGORA_TESTING": "0",
         "DEBUG": "0",
+        "SECRET_KEY": "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "0",
+        "SECURE_HSTS_SECONDS": "0",
+        "SESSION_COOKIE_SECURE": "0",
+        "CSRF_COOKIE_SECURE": "0",
         "LOG_LEVEL": "WARNING",
     }
     proc = subprocess.Popen(
