@@ -8,10 +8,11 @@ import socket
 import threading
 import time
 import uuid
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import close_old_connections, connections
+from django.db import OperationalError, close_old_connections, connections
 
 from portal.jobs import services
 from portal.jobs.registry import jobs_autodiscover, task_get
@@ -21,6 +22,7 @@ from portal.models.jobs import Job
 logger = logging.getLogger("agora.jobs")
 
 SCHEDULE_CHECK_SECONDS = 1.0
+T = TypeVar("T")
 
 
 def worker_id_make(suffix: str = "") -> str:
@@ -61,6 +63,22 @@ class _Heartbeat(threading.Thread):
     def stop(self) -> None:
         self._stop_event.set()
         self.join(timeout=5)
+
+
+def _with_retries(write: Callable[[], T], *, what: str, attempts: int = 5) -> T:
+    """Record an outcome, riding out short database hiccups (a locked SQLite file,
+    a failover): losing the write would mean running the job again after its lease."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return write()
+        except OperationalError:
+            if attempt == attempts:
+                raise
+            logger.warning("%s: database error, retrying (%d/%d)", what, attempt, attempts)
+            if not connections["default"].in_atomic_block:
+                close_old_connections()  # reconnect if the connection died
+            time.sleep(0.2 * 2**attempt)
+    raise AssertionError("unreachable")
 
 
 class Worker:
@@ -121,11 +139,15 @@ class Worker:
             result: Any = task_obj.fn(**job.args)
         except Exception as exc:
             heartbeat.stop()
-            status = services.job_fail(
-                job=job,
-                worker_id=self.worker_id,
-                error=services.error_describe(exc),
-                backoff_seconds=task_obj.backoff_seconds,
+            error = services.error_describe(exc)
+            status = _with_retries(
+                lambda: services.job_fail(
+                    job=job,
+                    worker_id=self.worker_id,
+                    error=error,
+                    backoff_seconds=task_obj.backoff_seconds,
+                ),
+                what=f"job #{job.pk} failure",
             )
             logger.warning(
                 "job %s#%s attempt %s/%s raised %s: %s → %s",
@@ -140,7 +162,10 @@ class Worker:
             )
             return
         heartbeat.stop()
-        ok = services.job_succeed(job=job, worker_id=self.worker_id, result=result)
+        ok = _with_retries(
+            lambda: services.job_succeed(job=job, worker_id=self.worker_id, result=result),
+            what=f"job #{job.pk} success",
+        )
         logger.info(
             "job %s#%s %s in %.0f ms",
             job.name,
