@@ -85,24 +85,18 @@ def _run(
     # session leader makes it the controlling terminal, so Ctrl-C reaches the foreground
     # job, not the sandbox.
     slave_path = os.ttyname(slave)
-    # The child inherits cgroup membership: join for the spawn only, so no process of the
-    # sandbox ever runs outside it.
-    cgroup.enter(os.getpid())
-    try:
-        pid = os.posix_spawn(
-            argv[0],
-            argv,
-            env,
-            file_actions=[
-                (os.POSIX_SPAWN_OPEN, 0, slave_path, os.O_RDWR, 0),
-                (os.POSIX_SPAWN_DUP2, 0, 1),
-                (os.POSIX_SPAWN_DUP2, 0, 2),
-            ],
-            setsid=True,
-            setsigdef=(signal.SIGINT, signal.SIGTERM, signal.SIGPIPE),
-        )
-    finally:
-        cgroup.leave(os.getpid())
+    pid = os.posix_spawn(
+        argv[0],
+        argv,
+        env,
+        file_actions=[
+            (os.POSIX_SPAWN_OPEN, 0, slave_path, os.O_RDWR, 0),
+            (os.POSIX_SPAWN_DUP2, 0, 1),
+            (os.POSIX_SPAWN_DUP2, 0, 2),
+        ],
+        setsid=True,
+        setsigdef=(signal.SIGINT, signal.SIGTERM, signal.SIGPIPE),
+    )
     os.close(slave)
     started = time.monotonic()
     (state / "supervisor.pid").write_text(str(os.getpid()))

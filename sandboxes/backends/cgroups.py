@@ -141,15 +141,6 @@ class CgroupSet:
         raw = _read(d / "pids.current").strip() if d else ""
         return int(raw) if raw.isdigit() else None
 
-    def enter(self, pid: int) -> None:
-        for procs in self.procs_files():
-            _write(Path(procs), str(pid))
-
-    def leave(self, pid: int) -> None:
-        """Move ``pid`` back to the root of each hierarchy."""
-        for d in self.dirs.values():
-            _write(d.parent.parent / "cgroup.procs", str(pid))
-
     def pids(self) -> set[int]:
         found: set[int] = set()
         for d in self.dirs.values():

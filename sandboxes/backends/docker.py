@@ -443,10 +443,11 @@ class DockerBackend(SandboxBackend):
             container = self._container(handle)
             if not container.attrs.get("State", {}).get("Running"):
                 raise SandboxGone("the sandbox is not running")
-            replay = self.terminal_log(handle, tail=SCROLLBACK_BYTES)
+            # Attach first, then read the log: a byte may show twice, but none is lost.
             sock = self.client(handle.host).api.attach_socket(
                 container.id, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1}
             )
+            replay = self.terminal_log(handle, tail=SCROLLBACK_BYTES)
             return getattr(sock, "_sock", sock), replay
 
         sock, replay = await asyncio.to_thread(connect)
