@@ -325,3 +325,27 @@ def test_worker_without_schedules_leaves_periodic_jobs_alone():
     call_command("worker", "--burst", "--no-schedules")
     assert not JobSchedule.objects.exists()
     assert list(Job.objects.values_list("pk", "status")) == [(job_id, "succeeded")]
+
+
+def test_outcome_is_recorded_through_a_short_database_error(monkeypatch):
+    from django.db import OperationalError
+
+    from portal.jobs import worker as worker_module
+
+    real_succeed = job_services.job_succeed
+    calls = []
+
+    def flaky_succeed(**kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("database is locked")
+        return real_succeed(**kwargs)
+
+    monkeypatch.setattr(worker_module.services, "job_succeed", flaky_succeed)
+    monkeypatch.setattr(worker_module.time, "sleep", lambda s: None)
+    job_id = record.enqueue(value=3)
+
+    run_pending_jobs()
+
+    assert len(calls) == 2
+    assert Job.objects.get(pk=job_id).status == Job.Status.SUCCEEDED
