@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -12,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from governance import selectors, services
-from governance.models import Category, Comment, PollStatus, ProposalStatus
+from governance.models import Category, Comment, Poll, PollStatus, ProposalStatus
 from governance.rendering import markdown_render
 from portal.api.errors import DomainError
 
@@ -83,10 +84,12 @@ def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
     proposal = get_object_or_404(selectors.proposals_visible(user=request.user), pk=pk)
     comments = list(proposal.comments.select_related("author").prefetch_related("reactions"))
     revisions = list(proposal.revisions.all())
+    latest_poll = proposal.polls.order_by("-created_at", "-id").first()
     return render(
         request,
         "governance/proposal_detail.html",
         {
+            **(_poll_context(request, latest_poll) if latest_poll else {}),
             "proposal": proposal,
             "body_html": markdown_render(proposal.body),
             "comments": [(c, depth, markdown_render(c.body)) for c, depth in _threaded(comments)],
@@ -156,42 +159,43 @@ def poll_list(request: HttpRequest) -> HttpResponse:
     return render(request, "governance/poll_list.html", {"polls": polls})
 
 
+def _poll_context(request: HttpRequest, poll: Poll) -> dict[str, Any]:
+    """What the vote box and the results panel need (shared by poll and proposal pages)."""
+    options = [{"id": o.pk, "label": o.label} for o in poll.options.all()]
+    user = request.user
+    return {
+        "poll": poll,
+        "options": options,
+        "poll_json": json.dumps(
+            {
+                "id": poll.pk,
+                "method": poll.method,
+                "status": poll.status,
+                "visibility": poll.visibility,
+                "options": options,
+                "min": poll.min_selections,
+                "max": poll.max_selections,
+                "allow_none": poll.allow_none,
+                "allow_block": poll.allow_block,
+                "max_score": poll.max_score,
+                "budget": poll.budget,
+            }
+        ),
+        "participation": selectors.participation_count(poll=poll),
+        "eligible": selectors.poll_is_eligible(poll=poll, user=user),
+        "voted": selectors.poll_has_voted(poll=poll, user=user),
+        "carried": selectors.delegation_weight_carried(poll=poll, user=user)
+        if user.is_authenticated
+        else 0,
+        "results_visible": selectors.poll_results_visible(poll=poll),
+    }
+
+
 def poll_detail(request: HttpRequest, pk: int) -> HttpResponse:
     poll = get_object_or_404(
         selectors.polls_visible(user=request.user).prefetch_related("options"), pk=pk
     )
-    options = [{"id": o.pk, "label": o.label} for o in poll.options.all()]
-    user = request.user
-    return render(
-        request,
-        "governance/poll_detail.html",
-        {
-            "poll": poll,
-            "options": options,
-            "poll_json": json.dumps(
-                {
-                    "id": poll.pk,
-                    "method": poll.method,
-                    "status": poll.status,
-                    "visibility": poll.visibility,
-                    "options": options,
-                    "min": poll.min_selections,
-                    "max": poll.max_selections,
-                    "allow_none": poll.allow_none,
-                    "allow_block": poll.allow_block,
-                    "max_score": poll.max_score,
-                    "budget": poll.budget,
-                }
-            ),
-            "participation": selectors.participation_count(poll=poll),
-            "eligible": selectors.poll_is_eligible(poll=poll, user=user),
-            "voted": selectors.poll_has_voted(poll=poll, user=user),
-            "carried": selectors.delegation_weight_carried(poll=poll, user=user)
-            if user.is_authenticated
-            else 0,
-            "results_visible": selectors.poll_results_visible(poll=poll),
-        },
-    )
+    return render(request, "governance/poll_detail.html", _poll_context(request, poll))
 
 
 def receipts(request: HttpRequest) -> HttpResponse:

@@ -56,24 +56,25 @@ def tally_quadratic(
     weights = [b.weight for b in items]
     voters = len(items)
     turnout: Weight = sum(weights, 0)
-    for choice in choices:  # cast-time validation already enforced this; recheck anyway
-        cast = choice.values()
-        if sum(map(mul, cast, cast)) > budget:
-            raise InvalidBallot("a ballot exceeds the credit budget", code="over_budget")
     unknown = set().union(*choices) - set(options)
     if unknown:
         raise InvalidBallot(f"unknown option id {min(unknown)}", code="unknown_option")
     unit = all(type(w) is int and w == 1 for w in weights)
     totals: dict[OptionId, Weight] = {}
     credits: dict[OptionId, Weight] = {}
+    squares_by_option = []
     for option in options:
         votes = list(map(methodcaller("get", option, 0), choices))
         squares = list(map(mul, votes, votes))
+        squares_by_option.append(squares)
         if unit:
             totals[option], credits[option] = sum(votes), sum(squares)
         else:
             totals[option] = sum(map(mul, votes, weights), 0)
             credits[option] = sum(map(mul, squares, weights), 0)
+    # Cast-time validation already enforced the budget; recheck every ballot anyway.
+    if choices and max(map(sum, zip(*squares_by_option, strict=True))) > budget:
+        raise InvalidBallot("a ballot exceeds the credit budget", code="over_budget")
     ranking, winner, tied = rank_totals(totals, options)
     quorum_met = (quorum or Quorum()).met(turnout=turnout, eligible=eligible)
     if not quorum_met or voters == 0:

@@ -147,9 +147,15 @@ async def _load(
             while not queue.empty():
                 path, headers, body = queue.get_nowait()
                 started = time.perf_counter()
-                response = await client.post(path, headers=headers, json=body)
+                try:
+                    response = await client.post(path, headers=headers, json=body)
+                except httpx.TransportError as exc:
+                    print(f"  transport error: {exc!r}")
+                    errors += 1
+                    continue
                 latencies.append(time.perf_counter() - started)
                 if response.status_code != 201:
+                    print(f"  HTTP {response.status_code}: {response.text[:200]}")
                     errors += 1
 
         started = time.perf_counter()
@@ -165,7 +171,7 @@ def _ranking(poll: Any, rng: random.Random) -> list[int]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_cast_throughput_and_live_updates(prod_like_server: Any) -> None:
+def test_cast_throughput_and_live_updates(prod_like_server: Any, tmp_path: Any) -> None:
     from governance.models import Ballot
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -192,7 +198,9 @@ def test_cast_throughput_and_live_updates(prod_like_server: Any) -> None:
         cast = asyncio.run(_load(url, casts))
         live = asyncio.run(_live(url, live_poll, tokens[:LIVE_ROUNDS], rng))
 
-    assert Ballot.objects.filter(poll=cast_poll).count() == N_VOTERS
+    log = tmp_path / "server.log"
+    if (baseline[2] or cast[2]) and log.exists():
+        print("server log (tail):\n" + log.read_text(errors="replace")[-3000:])
     b_elapsed, b_lat, b_err = baseline
     c_elapsed, c_lat, c_err = cast
     b95, c95 = percentile(b_lat, 0.95) * 1000, percentile(c_lat, 0.95) * 1000
@@ -218,6 +226,7 @@ def test_cast_throughput_and_live_updates(prod_like_server: Any) -> None:
         " ms (target p95 < 300 ms)"
     )
     assert c_err == 0 and b_err == 0
+    assert Ballot.objects.filter(poll=cast_poll).count() == N_VOTERS
     assert c95 < 150, f"cast p95 {c95:.1f} ms"
     assert c95 / b95 < 3, f"ratio {c95 / b95:.2f}"
     assert percentile(live, 0.95) * 1000 < 300

@@ -20,9 +20,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_member_casts_ranked_ballot_and_other_tab_sees_participation_live(page, login):
     voter = UserFactory(role="member")
     maintainer = UserFactory(role="maintainer")
-    poll = poll_create(actor=maintainer, title="Meetup city", method="schulze",
-                       options=["Berlin", "Lisbon", "Nairobi"],
-                       closes_at=timezone.now() + timedelta(days=1))
+    poll = poll_create(
+        actor=maintainer,
+        title="Meetup city",
+        method="schulze",
+        options=["Berlin", "Lisbon", "Nairobi"],
+        closes_at=timezone.now() + timedelta(days=1),
+    )
     poll_open(poll=poll, actor=maintainer)
     login(page, voter)
 
@@ -51,5 +55,8 @@ def test_member_casts_ranked_ballot_and_other_tab_sees_participation_live(page, 
 
     page.goto("/governance/receipts/")
     expect(page.locator("#receipts-table tbody tr")).to_have_count(1)
-    assert page.js_errors == [] and watcher.js_errors == [] if hasattr(watcher, "js_errors") \
+    assert (
+        page.js_errors == [] and watcher.js_errors == []
+        if hasattr(watcher, "js_errors")
         else page.js_errors == []
+    )
