@@ -118,6 +118,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+# Under ASGI each request runs its sync code in a fresh thread, so persistent connections
+# (CONN_MAX_AGE) are never reused: every request would open a new PostgreSQL connection.
+# A psycopg pool per process hands connections back at the end of each request instead.
+elif env_bool("DATABASE_POOL", not TESTING):
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        **DATABASES["default"]["OPTIONS"],  # type: ignore[dict-item]
+        "pool": {
+            "min_size": 2,
+            "max_size": env_int("DATABASE_POOL_SIZE", 20, minimum=1),
+            "timeout": 10,
+        },
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and channel layer ---------------------------------------------------------
@@ -227,9 +240,11 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
         "rest_framework.filters.SearchFilter",
     ],
+    # Fixed-window counters: O(1) per request (DRF's stock throttles rewrite a list of
+    # every request in the window on each request).
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "portal.api.throttling.AnonRateThrottle",
+        "portal.api.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("API_THROTTLE_ANON", "600/min"),

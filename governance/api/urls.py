@@ -32,6 +32,22 @@ urlpatterns: list[URLPattern] = [
         views.CommentReactionView.as_view(),
         name="comment-reactions",
     ),
+    path("proposals/<int:pk>/signoff/", views.SignoffView.as_view(), name="signoff"),
+    path(
+        "proposals/<int:pk>/signoff/review/",
+        views.SignoffActionView.as_view(action_name="review"),
+        name="signoff-review",
+    ),
+    path(
+        "proposals/<int:pk>/signoff/concerns/",
+        views.SignoffActionView.as_view(action_name="concern"),
+        name="signoff-concerns",
+    ),
+    path(
+        "proposals/<int:pk>/signoff/concerns/<int:concern_id>/resolve/",
+        views.SignoffActionView.as_view(action_name="resolve"),
+        name="signoff-concern-resolve",
+    ),
     path("polls/", views.PollListView.as_view(), name="polls"),
     path("polls/<int:pk>/", views.PollDetailView.as_view(), name="poll"),
     path(

@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.csrf import csrf_exempt
@@ -17,7 +18,8 @@ from rest_framework.views import APIView
 
 from governance import selectors, services
 from governance.api import serializers as s
-from governance.models import Comment, Poll, Proposal, Tag
+from governance.models import Comment, Concern, Poll, Proposal, SignoffProcess, Tag
+from governance.services.signoff import signoff_pending
 from portal.api.errors import DomainError
 from portal.api.pagination import Pagination
 
@@ -343,3 +345,72 @@ def bench_bare_insert(request: HttpRequest) -> JsonResponse:
     """A plain Django view inserting one row: the cast benchmark's baseline."""
     tag = Tag.objects.create(name=f"bench-{uuid.uuid4().hex[:30]}")
     return JsonResponse({"id": tag.pk}, status=201)
+
+
+class SignoffView(APIView):
+    """POST /proposals/{id}/signoff/ starts a team sign-off; GET shows its state."""
+
+    def get(self, request: Request, pk: int) -> Response:
+        process = get_object_or_404(SignoffProcess, proposal=_proposal(request, pk))
+        return Response(_signoff_data(process))
+
+    def post(self, request: Request, pk: int) -> Response:
+        proposal = _proposal(request, pk)
+        team = Group.objects.filter(name=str(request.data.get("team", ""))).first()
+        if team is None:
+            raise DomainError("no such team", code="unknown_team", status_code=404)
+        process = services.signoff_start(
+            actor=request.user,
+            proposal=proposal,
+            team=team,
+            disposition=str(request.data.get("disposition", "")),
+            fcp_days=int(request.data.get("fcp_days", 10) or 10),
+        )
+        return Response(_signoff_data(process), status=status.HTTP_201_CREATED)
+
+
+class SignoffActionView(APIView):
+    """POST /proposals/{id}/signoff/{review|concerns|concerns/<cid>/resolve}/."""
+
+    action_name = ""
+
+    def post(self, request: Request, pk: int, concern_id: int | None = None) -> Response:
+        process = get_object_or_404(SignoffProcess, proposal=_proposal(request, pk))
+        if self.action_name == "review":
+            services.signoff_mark(actor=request.user, process=process)
+        elif self.action_name == "concern":
+            services.concern_raise(
+                actor=request.user,
+                process=process,
+                name=str(request.data.get("name", "")),
+                body=str(request.data.get("body", "")),
+            )
+        else:
+            concern = get_object_or_404(Concern, pk=concern_id, process=process)
+            services.concern_resolve(actor=request.user, concern=concern)
+        process.refresh_from_db()
+        return Response(_signoff_data(process))
+
+
+def _signoff_data(process: SignoffProcess) -> dict[str, Any]:
+    return {
+        "team": process.team.name,
+        "status": process.status,
+        "disposition": process.disposition,
+        "fcp_ends_at": process.fcp_ends_at,
+        "signed_off": sorted(process.signoffs.values_list("user__username", flat=True)),
+        "pending": sorted(
+            process.team.user_set.filter(pk__in=signoff_pending(process)).values_list(
+                "username", flat=True
+            )
+        ),
+        "concerns": [
+            {
+                "id": c.pk,
+                "name": c.name,
+                "author": c.author.username,
+                "resolved": bool(c.resolved_at),
+            }
+            for c in process.concerns.select_related("author")
+        ],
+    }

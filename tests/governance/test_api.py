@@ -220,3 +220,35 @@ def test_non_public_poll_hidden_from_anonymous(open_poll, api) -> None:
     poll = open_poll("yes_no", is_public=False)
     assert api.get(f"/api/v1/polls/{poll.pk}/results/").status_code == 404
     assert UserFactory  # factories import used elsewhere
+
+
+def test_signoff_api_with_a_concern(member, other_member, api_as) -> None:
+    from django.contrib.auth.models import Group
+
+    from governance.services import proposal_create, proposal_submit
+
+    team = Group.objects.create(name="infra-team")
+    team.user_set.add(other_member)
+    proposal = proposal_create(author=member, title="RFC: new CI")
+    proposal_submit(actor=member, proposal=proposal)
+    author = api_as(member)
+    started = author.post(
+        f"/api/v1/proposals/{proposal.pk}/signoff/", {"team": "infra-team", "disposition": "merge"}
+    )
+    assert started.status_code == 201 and started.json()["pending"] == [other_member.username]
+    concern = author.post(
+        f"/api/v1/proposals/{proposal.pk}/signoff/concerns/", {"name": "cost"}
+    ).json()["concerns"][0]
+    refused = author.post(f"/api/v1/proposals/{proposal.pk}/signoff/review/")
+    assert refused.status_code == 403  # the author is not on the team
+    reviewer = api_as(other_member)
+    state = reviewer.post(f"/api/v1/proposals/{proposal.pk}/signoff/review/").json()
+    assert state["status"] == "review" and state["pending"] == []
+    wrong = reviewer.post(
+        f"/api/v1/proposals/{proposal.pk}/signoff/concerns/{concern['id']}/resolve/"
+    )
+    assert wrong.status_code == 403
+    state = author.post(
+        f"/api/v1/proposals/{proposal.pk}/signoff/concerns/{concern['id']}/resolve/"
+    ).json()
+    assert state["status"] == "fcp" and state["fcp_ends_at"]
