@@ -6,6 +6,8 @@ urlpatterns = [
     path("", include("portal.api.urls")),
     path("", include("governance.api.urls")),
     path("", include("community.api.urls")),
+    path("", include("governance.meetings.api.urls")),
+    path("", include("community.roadmap.api.urls")),
     path("", include("sandboxes.api.urls")),
     path("", include("directus.api.urls")),
 ]

@@ -66,7 +66,9 @@ INSTALLED_APPS = [
     "channels",
     "portal",
     "governance",
+    "governance.meetings",
     "community",
+    "community.roadmap",
     "sandboxes",
     "directus",
 ]

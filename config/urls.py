@@ -12,6 +12,8 @@ urlpatterns = [
     path("api/v1/", include("config.api_urls")),
     path("governance/", include("governance.urls")),
     path("community/", include("community.urls")),
+    path("meetings/", include("governance.meetings.urls")),
+    path("roadmap/", include("community.roadmap.urls")),
     path("sandboxes/", include("sandboxes.urls")),
     path("", include("directus.urls")),
     path("", include("portal.urls")),
