@@ -48,3 +48,26 @@ class BearerTokenAuthMiddleware(BaseMiddleware):
 def TokenOrSessionAuthMiddleware(inner: Any) -> Any:
     """Session auth (cookies, sessions, user) with bearer tokens taking precedence."""
     return AuthMiddlewareStack(BearerTokenAuthMiddleware(inner))
+
+
+class OriginValidator:
+    """Refuse cross-origin browser sockets; let header-authenticated API clients in.
+
+    Browsers always send ``Origin`` on a websocket handshake and cannot set
+    ``Authorization``, so a socket with a bearer token and no ``Origin`` is a non-browser
+    client: it cannot be a cross-site request riding on someone's cookies. Such a socket
+    still has to present a valid token (``BearerTokenAuthMiddleware`` refuses it
+    otherwise). Everything else goes through ``AllowedHostsOriginValidator``.
+    """
+
+    def __init__(self, inner: Any) -> None:
+        from channels.security.websocket import AllowedHostsOriginValidator
+
+        self.inner = inner
+        self.browser_checked = AllowedHostsOriginValidator(inner)
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
+        has_origin = any(name.lower() == b"origin" for name, _ in scope.get("headers", ()))
+        if not has_origin and bearer_token_from_scope(scope):
+            return await self.inner(scope, receive, send)
+        return await self.browser_checked(scope, receive, send)

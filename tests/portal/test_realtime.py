@@ -278,6 +278,16 @@ async def test_bearer_token_authenticates_the_socket(topics: None, member: Any) 
 
 
 @pytest.mark.django_db(transaction=True)
+async def test_api_client_without_origin_is_accepted_only_with_a_valid_token(member: Any) -> None:
+    _, raw = await database_sync_to_async(token_create)(user=member, name="cli")
+    async with HubClient(token=raw, origin=None) as client:
+        assert client.connected
+    assert await HubClient(token="agora_forged", origin=None).connect() is False
+    # A browser page on another site cannot borrow a token-less socket either.
+    assert await HubClient(token=raw, origin="http://evil.example").connect() is False
+
+
+@pytest.mark.django_db(transaction=True)
 async def test_invalid_or_revoked_bearer_token_refuses_the_socket(member: Any) -> None:
     client = HubClient(token="agora_not-a-real-token")
     assert await client.connect() is False
