@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
@@ -87,18 +87,57 @@ def token_revoke(*, actor: Any, token: ApiToken) -> ApiToken:
     return token
 
 
+LAST_USED_RESOLUTION_SECONDS = 60
+
+
+def _authenticate_sql() -> str:
+    """One query: the token's active owner plus their group names (one row per group).
+
+    Written as SQL because this runs on every API request and building the equivalent
+    ORM queries (token + user join, then the user's groups) costs more CPU than the rest
+    of a small request; see tests/benchmarks/test_bench_api.py.
+    """
+    from django.contrib.auth.models import Group
+
+    from portal.models import User
+
+    qn = connection.ops.quote_name
+    token, user = qn(ApiToken._meta.db_table), qn(User._meta.db_table)
+    link, group = qn(User.groups.through._meta.db_table), qn(Group._meta.db_table)
+    return (
+        f"SELECT u.*, t.id AS token_pk, g.name AS group_name, "  # noqa: S608 - table names only
+        f"CASE WHEN t.last_used_at IS NULL OR t.last_used_at < %s THEN 1 ELSE 0 END "
+        f"AS token_stale "
+        f"FROM {token} t JOIN {user} u ON u.id = t.user_id "
+        f"LEFT JOIN {link} ug ON ug.user_id = u.id LEFT JOIN {group} g ON g.id = ug.group_id "
+        f"WHERE t.digest = %s AND t.revoked_at IS NULL "
+        f"AND (t.expires_at IS NULL OR t.expires_at > %s) AND u.is_active = %s"
+    )
+
+
 def token_authenticate(raw: str) -> Any | None:
     """The active user owning ``raw``, or ``None`` (unknown, revoked, expired, inactive)."""
+    from portal.models import User
+
     if not raw.startswith(TOKEN_PREFIX):
         return None
-    token = ApiToken.objects.select_related("user").filter(digest=token_digest(raw)).first()
-    if token is None or not token.is_active or not token.user.is_active:
-        return None
     now = timezone.now()
+    adapt = connection.ops.adapt_datetimefield_value
+    stale_before = now - timedelta(seconds=LAST_USED_RESOLUTION_SECONDS)
+    rows: list[Any] = list(
+        User.objects.raw(
+            _authenticate_sql(), [adapt(stale_before), token_digest(raw), adapt(now), True]
+        )
+    )
+    if not rows:
+        return None
+    user = rows[0]
+    # The role helpers read this instead of querying the groups again.
+    user._role_group_cache = {row.group_name for row in rows if row.group_name}
     # Only write last_used_at once a minute per token so hot clients do not hammer the DB.
-    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+    if int(user.token_stale):
+        ApiToken.objects.filter(pk=user.token_pk).update(last_used_at=now)
+    return user
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):

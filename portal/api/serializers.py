@@ -89,6 +89,35 @@ class MeSerializer(UserSerializer):
         read_only_fields = fields
 
 
+_DATETIME = serializers.DateTimeField()
+
+
+def me_payload(user: User) -> dict[str, Any]:
+    """``MeSerializer(user).data``, built directly: /me/ is the hottest endpoint.
+
+    (DRF builds a serializer's fields anew for every instance; a test keeps the two equal.)
+    """
+    roles = user.roles
+    top = roles[-1] if roles else None
+    return {
+        "id": user.pk,
+        "username": user.username,
+        "name": user.name,
+        "display_name": user.display_name,
+        "initials": user.initials,
+        "avatar_hue": user.avatar_hue,
+        "github_handle": user.github_handle,
+        "bio": user.bio,
+        "role": top,
+        "roles": roles,
+        "email": user.email,
+        "date_joined": _DATETIME.to_representation(user.date_joined),
+        "profile_url": f"/u/{user.username}/",
+        "is_steward": top == Role.STEWARD,
+        "is_maintainer": Role.MAINTAINER in roles,
+    }
+
+
 class ProfileUpdateSerializer(serializers.Serializer):
     display_name = serializers.CharField(max_length=120, required=False, allow_blank=True)
     github_handle = serializers.CharField(max_length=200, required=False, allow_blank=True)

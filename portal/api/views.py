@@ -30,6 +30,7 @@ from portal.api.serializers import (
     TokenCreateSerializer,
     TokenSerializer,
     UserSerializer,
+    me_payload,
 )
 from portal.models import ApiToken, Role, User
 
@@ -55,7 +56,7 @@ class MeView(APIView):
         operation_id="me_retrieve", responses={200: MeSerializer, **_errors(401)}, tags=["accounts"]
     )
     def get(self, request: Request) -> Response:
-        return Response(MeSerializer(request.user, context={"request": request}).data)
+        return Response(me_payload(request.user))  # type: ignore[arg-type]
 
     @extend_schema(
         operation_id="me_update",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 from django.core.cache import cache
-from rest_framework.throttling import UserRateThrottle
+
+from portal.api.throttling import FixedWindowRateThrottle, UserRateThrottle
 
 pytestmark = pytest.mark.django_db
 
@@ -56,11 +57,13 @@ def test_409_business_rule_refusal_has_a_specific_code(api_as, steward):
 def test_429_when_throttled_says_when_to_retry(api_as, member, monkeypatch):
     cache.clear()
     monkeypatch.setattr(UserRateThrottle, "rate", "3/min", raising=False)
+    # Mid-window, so the window cannot roll over during the test.
+    monkeypatch.setattr(FixedWindowRateThrottle, "timer", staticmethod(lambda: 6_000_030.0))
     client = api_as(member)
     statuses = [client.get("/api/v1/me/").status_code for _ in range(4)]
     assert statuses == [200, 200, 200, 429]
     response = client.get("/api/v1/me/")
     error = assert_error_shape(response, 429, "throttled")
     assert "throttled" in error["message"]
-    assert int(response["Retry-After"]) > 0
+    assert response["Retry-After"] == "30"
     cache.clear()

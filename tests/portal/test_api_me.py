@@ -51,3 +51,14 @@ def test_patch_me_rejects_a_bad_github_handle_without_saving(api_as, member):
 def test_patch_me_cannot_change_role(api_as, member):
     api_as(member).patch("/api/v1/me/", {"role": "steward"})
     assert api_as(member).get("/api/v1/me/").json()["role"] == "member"
+
+
+@pytest.mark.parametrize("role", ["member", "maintainer", "steward"])
+def test_fast_me_payload_matches_the_documented_serializer(role, rf):
+    from portal.api.serializers import MeSerializer, me_payload
+    from tests.factories import UserFactory
+
+    user = UserFactory(role=role, github_handle="gh", bio="b")
+    request = rf.get("/")
+    request.user = user
+    assert me_payload(user) == MeSerializer(user, context={"request": request}).data
