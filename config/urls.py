@@ -18,3 +18,7 @@ urlpatterns = [
     path("", include("directus.urls")),
     path("", include("portal.urls")),
 ]
+
+# Unknown URLs and crashes under /api/ answer in the API's JSON error shape.
+handler404 = "portal.api.errors.page_not_found"
+handler500 = "portal.api.errors.server_error"

@@ -107,3 +107,30 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         code = codes if isinstance(codes, str) else exc.default_code
         response.data = error_body(str(code), message)
     return response
+
+
+def _is_api(request: Any) -> bool:
+    return str(getattr(request, "path", "")).startswith("/api/")
+
+
+def page_not_found(request: Any, exception: Exception) -> Any:
+    """``handler404``: unknown API URLs answer in the error shape, pages as usual."""
+    from django.http import JsonResponse
+    from django.views import defaults
+
+    if _is_api(request):
+        body = error_body("not_found", f"no API endpoint at {request.path}")
+        return JsonResponse(body, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: Any) -> Any:
+    """``handler500``: API clients get JSON with the request id to report."""
+    from django.http import JsonResponse
+    from django.views import defaults
+
+    if _is_api(request):
+        request_id = getattr(request, "request_id", "")
+        message = "internal error" + (f"; request id {request_id}" if request_id else "")
+        return JsonResponse(error_body("server_error", message), status=500)
+    return defaults.server_error(request)

@@ -67,3 +67,30 @@ def test_429_when_throttled_says_when_to_retry(api_as, member, monkeypatch):
     assert "throttled" in error["message"]
     assert response["Retry-After"] == "30"
     cache.clear()
+
+
+def test_unknown_api_url_is_404_in_the_error_shape(api_as, member):
+    error = assert_error_shape(api_as(member).get("/api/v1/no-such-thing/"), 404, "not_found")
+    assert "/api/v1/no-such-thing/" in error["message"]
+
+
+def test_unknown_page_is_still_an_html_404(client):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+
+
+def test_api_crash_is_a_json_500_with_the_request_id(api_as, member, monkeypatch):
+    from portal.api import views
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("kaput")
+
+    monkeypatch.setattr(views, "me_payload", boom)
+    client = api_as(member)
+    client.raise_request_exception = False
+    response = client.get("/api/v1/me/", HTTP_X_REQUEST_ID="req-123")
+    assert response.status_code == 500
+    assert response.json() == {
+        "error": {"code": "server_error", "message": "internal error; request id req-123"}
+    }
