@@ -39,7 +39,7 @@ run:  ## set up everything and serve the portal at http://127.0.0.1:$(PORT) with
 test:  ## the whole suite against throwaway PostgreSQL, Redis, Directus and dockerd
 	@config/bin/system_deps.sh test
 	@$(MAKE) --no-print-directory deps assets
-	$(PY) config/bin/with_services.py --dockerd -- \
+	$(PY) config/bin/with_services.py --directus --dockerd -- \
 		env AGORA_TESTING=1 $(PY) -m pytest $(PYTEST_ARGS)
 
 lint:  ## ruff (lint + format check) and mypy
@@ -51,7 +51,7 @@ lint:  ## ruff (lint + format check) and mypy
 bench:  ## benchmarks under tests/benchmarks/ (prints figures; not part of `make test`)
 	@config/bin/system_deps.sh bench
 	@$(MAKE) --no-print-directory deps assets
-	$(PY) config/bin/with_services.py --dockerd -- \
+	$(PY) config/bin/with_services.py --directus --dockerd -- \
 		env AGORA_TESTING=1 $(PY) -m pytest tests/benchmarks -p no:cacheprovider -s \
 		-o addopts="" --timeout=1800 $(PYTEST_ARGS)
 

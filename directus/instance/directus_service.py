@@ -299,9 +299,29 @@ def _python() -> str:
     return str(venv) if venv.exists() else sys.executable
 
 
-def run_setup(args: list[str]) -> None:
-    """The idempotent REST setup: roles, policies, tokens, Flow, preview URLs, seed."""
-    subprocess.run([_python(), str(SETUP), *args], check=True, cwd=INSTANCE, timeout=300)
+def run_setup(args: list[str], *, admin_token: str, portal_token: str, webhook_secret: str) -> None:
+    """The idempotent REST setup: roles, policies, tokens, Flow, preview URLs, seed.
+
+    Secrets travel in the environment, not on the command line.
+    """
+    env = dict(os.environ)
+    env.update(
+        {
+            "DIRECTUS_SETUP_ADMIN_TOKEN": admin_token,
+            "DIRECTUS_SETUP_PORTAL_TOKEN": portal_token,
+            "DIRECTUS_SETUP_WEBHOOK_SECRET": webhook_secret,
+        }
+    )
+    result = subprocess.run(
+        [_python(), str(SETUP), *args],
+        cwd=INSTANCE,
+        env=env,
+        timeout=300,
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        raise DirectusUnavailable(f"setup_directus.py failed: {result.stderr[-2000:]}")
 
 
 @contextlib.contextmanager
@@ -336,20 +356,10 @@ def directus_running(tmp: Path, env: dict[str, str]) -> Iterator[dict[str, str]]
     preview_base = env.get("DIRECTUS_PREVIEW_BASE") or target.split("/directus/")[0]
     with _started(node, denv, url, work / "directus.log") as proc:
         run_setup(
-            [
-                "--url",
-                url,
-                "--admin-token",
-                admin_token,
-                "--portal-token",
-                portal_token,
-                "--webhook-secret",
-                webhook_secret,
-                "--flow-url",
-                target,
-                "--preview-base",
-                preview_base,
-            ]
+            ["--url", url, "--flow-url", target, "--preview-base", preview_base],
+            admin_token=admin_token,
+            portal_token=portal_token,
+            webhook_secret=webhook_secret,
         )
         _say(f"running on {url} (ready in {time.monotonic() - started:.0f}s)")
         yield {
@@ -419,12 +429,6 @@ def directus_for_run(var_dir: Path, portal_port: int) -> Iterator[tuple[dict[str
             [
                 "--url",
                 url,
-                "--admin-token",
-                state["admin_token"],
-                "--portal-token",
-                state["portal_token"],
-                "--webhook-secret",
-                state["webhook_secret"],
                 "--flow-url",
                 f"{portal}/directus/webhook/",
                 "--preview-base",
@@ -434,7 +438,10 @@ def directus_for_run(var_dir: Path, portal_port: int) -> Iterator[tuple[dict[str
                 "--editor-password",
                 DEMO_PASSWORD,
                 "--seed",
-            ]
+            ],
+            admin_token=state["admin_token"],
+            portal_token=state["portal_token"],
+            webhook_secret=state["webhook_secret"],
         )
         extra = {
             "DIRECTUS_URL": url,

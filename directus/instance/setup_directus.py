@@ -13,8 +13,8 @@ cannot hold is created here:
 * preview URLs per collection pointing at the portal's preview view;
 * the content languages, and (``--seed``) the demo content from ``seed.json`` when empty.
 
-    setup_directus.py --url URL --admin-token TOKEN --portal-token T --webhook-secret S \\
-        --flow-url http://127.0.0.1:8000/directus/webhook/ --preview-base http://127.0.0.1:8000
+    DIRECTUS_SETUP_ADMIN_TOKEN=… DIRECTUS_SETUP_PORTAL_TOKEN=… DIRECTUS_SETUP_WEBHOOK_SECRET=… \\
+    setup_directus.py --url URL --flow-url http://127.0.0.1:8000/directus/webhook/ --preview-base http://127.0.0.1:8000
 
 ``--only-flow-url`` just repoints the Flow (tests do this for their live server).
 Standard library only.
@@ -26,6 +26,7 @@ import argparse
 import hashlib
 import hmac
 import json
+import os
 import sys
 import urllib.error
 import urllib.parse
@@ -304,9 +305,22 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--url", required=True, help="Directus base URL")
-    parser.add_argument("--admin-token", required=True, help="an administrator's static token")
-    parser.add_argument("--portal-token", help="static token for the portal's read-only user")
-    parser.add_argument("--webhook-secret", help="shared secret the Flow sends")
+    # Secrets default to environment variables so they stay out of process listings.
+    parser.add_argument(
+        "--admin-token",
+        default=os.environ.get("DIRECTUS_SETUP_ADMIN_TOKEN"),
+        help="an administrator's static token [DIRECTUS_SETUP_ADMIN_TOKEN]",
+    )
+    parser.add_argument(
+        "--portal-token",
+        default=os.environ.get("DIRECTUS_SETUP_PORTAL_TOKEN"),
+        help="static token of the portal's read-only user [DIRECTUS_SETUP_PORTAL_TOKEN]",
+    )
+    parser.add_argument(
+        "--webhook-secret",
+        default=os.environ.get("DIRECTUS_SETUP_WEBHOOK_SECRET"),
+        help="shared secret the Flow sends [DIRECTUS_SETUP_WEBHOOK_SECRET]",
+    )
     parser.add_argument("--flow-url", help="the portal's webhook URL")
     parser.add_argument("--preview-base", help="the portal's base URL (for preview links)")
     parser.add_argument("--editor-email")
@@ -314,6 +328,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", action="store_true", help="load seed.json into an empty instance")
     parser.add_argument("--only-flow-url", action="store_true", help="only repoint the Flow")
     args = parser.parse_args(argv)
+    if not args.admin_token:
+        parser.error("--admin-token (or DIRECTUS_SETUP_ADMIN_TOKEN) is required")
     api = Api(args.url, args.admin_token)
     try:
         if args.only_flow_url:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from directus.client import DirectusError
+from directus.client import DirectusClient, DirectusError
+from tests.browser.conftest import live_server_env, live_url, mail_dir  # noqa: F401 (fixtures)
 
 
 class StubDirectus:
@@ -79,3 +81,32 @@ def doc_item(key: int = 1, **overrides: Any) -> dict[str, Any]:
     }
     item.update(overrides)
     return item
+
+
+# --- the real Directus (started by `make test`) -----------------------------------------
+
+
+@pytest.fixture(scope="session")
+def directus_live() -> DirectusClient:
+    """An admin client for the Directus `make test` started (skips only when there is none)."""
+    from tests.directus.live import admin_client, directus_available
+
+    if not directus_available():
+        pytest.skip("no Directus in this run (`make test` starts one: with_services.py --directus)")
+    return admin_client()
+
+
+@pytest.fixture(scope="session")
+def live_portal(
+    directus_live: DirectusClient,
+    live_url: str,  # noqa: F811
+    live_server_env: dict[str, str],  # noqa: F811
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[str]:
+    """The live portal with the Flow pointed at it and a worker running its sync jobs."""
+    from tests.directus.live import flow_point, worker_running
+
+    flow_point(f"{live_url}/directus/webhook/")
+    log = tmp_path_factory.mktemp("worker") / "worker.log"
+    with worker_running(live_server_env, log):
+        yield live_url
