@@ -4,7 +4,7 @@ Each sandbox is a directory ``SANDBOX_ROOT/<id>/`` (root-only, traversable) hold
 spec, a private workspace owned by a uid of its own, the terminal socket and log. The
 payload runs as that unprivileged uid (``setpriv``) inside new user, mount, pid, net, ipc
 and uts namespaces with every capability dropped, ``/usr`` read-only and a handful of
-``/etc`` files; limits come from ``prlimit`` and a cgroup (v1 or v2).
+``/etc`` files; limits come from rlimits (set by the launching shell) and a cgroup (v1 or v2).
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import contextlib
 import json
 import os
 import re
-import resource
 import select
 import shutil
 import signal
@@ -113,7 +112,7 @@ class BubblewrapBackend(SandboxBackend):
 
     # --- helpers ------------------------------------------------------------------------
     def available(self) -> tuple[bool, str]:
-        for tool in ("bwrap", "setpriv", "prlimit"):
+        for tool in ("bwrap", "setpriv"):
             if not shutil.which(tool):
                 return False, f"{tool} is not installed"
         return True, ""
@@ -155,39 +154,10 @@ class BubblewrapBackend(SandboxBackend):
             cgroup.dirs = {}
         return cgroup
 
-    @staticmethod
-    def _rlimits(spec: dict[str, Any]) -> dict[int, int]:
-        limits = spec["limits"]
-        rlimits = {
-            resource.RLIMIT_NPROC: limits["pids"] + 8,  # counted per uid: ours alone
-            resource.RLIMIT_CPU: limits["cpu_seconds"] + 5,
-            resource.RLIMIT_FSIZE: limits["disk_mb"] * 1024 * 1024,
-            resource.RLIMIT_NOFILE: 1024,
-            resource.RLIMIT_CORE: 0,
-        }
-        if not spec["cgroup"]:
-            # Without a memory cgroup, the address space limit is the fallback.
-            rlimits[resource.RLIMIT_AS] = limits["memory_mb"] * 1024 * 1024 * 4
-        return rlimits
-
-    def _bwrap_argv(
-        self, spec: dict[str, Any], command: list[str], *, with_prlimit: bool = True
-    ) -> list[str]:
+    def _bwrap_argv(self, spec: dict[str, Any], command: list[str]) -> list[str]:
         state = Path(spec["state"])
         uid = spec["uid"]
         argv: list[str] = []
-        if with_prlimit:
-            names = {
-                resource.RLIMIT_NPROC: "nproc",
-                resource.RLIMIT_CPU: "cpu",
-                resource.RLIMIT_FSIZE: "fsize",
-                resource.RLIMIT_NOFILE: "nofile",
-                resource.RLIMIT_CORE: "core",
-                resource.RLIMIT_AS: "as",
-            }
-            argv = ["prlimit"]
-            argv += [f"--{names[res]}={value}" for res, value in self._rlimits(spec).items()]
-            argv.append("--")
         if self.privileged:
             argv += [
                 "setpriv",
@@ -268,14 +238,27 @@ class BubblewrapBackend(SandboxBackend):
         return [*argv, "--", *command]
 
     def _wrapped(self, spec: dict[str, Any], command: list[str]) -> list[str]:
-        """The bwrap command line, preceded by joining the sandbox's cgroup (from a shell,
-        because ``preexec_fn`` is not safe in the threaded portal)."""
-        argv = self._bwrap_argv(spec, command)
+        """The bwrap command line behind a tiny shell that joins the sandbox's cgroup and
+        sets its rlimits before exec (``preexec_fn`` is not safe in the threaded portal,
+        and the shell's builtins spare a ``prlimit`` exec). Any failure aborts: fail closed.
+        """
+        limits = spec["limits"]
+        steps = []
         procs = self._cgroup(spec["id"]).procs_files() if spec["cgroup"] else []
-        if not procs:
-            return argv
-        script = "for f in " + " ".join(procs) + '; do echo $$ > "$f"; done; exec "$@"'
-        return ["/bin/sh", "-c", script, "sh", *argv]
+        if procs:
+            steps.append("for f in " + " ".join(procs) + '; do echo $$ > "$f" || exit 125; done')
+        steps += [
+            f"ulimit -p {limits['pids'] + 8}",  # RLIMIT_NPROC counts per uid: ours alone
+            f"ulimit -t {limits['cpu_seconds'] + 5}",
+            f"ulimit -f {limits['disk_mb'] * 2048}",  # 512-byte blocks
+            "ulimit -n 1024",
+            "ulimit -c 0",
+        ]
+        if not spec["cgroup"]:
+            # Without a memory cgroup, the address space limit is the fallback.
+            steps.append(f"ulimit -v {limits['memory_mb'] * 1024 * 4}")
+        script = " && ".join(steps) + ' && exec "$@"'
+        return ["/bin/sh", "-c", script, "sh", *self._bwrap_argv(spec, command)]
 
     # --- lifecycle ----------------------------------------------------------------------
     def launch(self, spec: LaunchSpec, *, progress: ProgressFn | None = None) -> Handle:
