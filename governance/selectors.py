@@ -132,7 +132,7 @@ def ballots_published(*, poll: Poll) -> list[dict[str, Any]]:
         {
             "receipt": b.receipt,
             "choice": b.choice,
-            "weight": str(b.weight),
+            "weight": format(b.weight.normalize(), "f"),
             **({"voter": b.voter.name if b.voter else None} if named else {}),
         }
         for b in rows

@@ -225,3 +225,27 @@ def test_periodic_job_closes_due_polls(open_poll) -> None:
     run_pending_jobs()
     poll.refresh_from_db()
     assert poll.status == PollStatus.CLOSED
+
+
+def test_published_ballots_recompute_the_stored_result(open_poll, member, other_member):
+    """Verifiability: anyone holding the published list re-derives the result with the pure
+    tally functions (weights include delegated votes)."""
+    from governance import tally
+    from governance.selectors import ballots_published
+    from governance.services import delegation_set
+
+    third = UserFactory(role="member")
+    delegation_set(delegator=third, delegate=member)
+    poll = open_poll("schulze", allow_delegation=True)
+    a, b, c = option_ids(poll)
+    vote_cast(voter=member, poll=poll, choice=[c, a, b])
+    vote_cast(voter=other_member, poll=poll, choice=[a, b, c])
+    poll_close(poll=poll)
+    poll.refresh_from_db()
+    published = ballots_published(poll=poll)
+    recomputed = tally.tally_schulze(
+        [tally.Ballot(tuple(row["choice"]), Decimal(row["weight"])) for row in published],
+        options=[a, b, c],
+    ).as_dict()
+    assert recomputed["winner"] == poll.result["winner"] == c
+    assert recomputed["pairwise"] == poll.result["pairwise"]
