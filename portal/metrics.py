@@ -50,19 +50,29 @@ class JobQueueCollector(Collector):
 
     def describe(self) -> list[Metric]:
         # Describing without collecting keeps registration free of database queries.
-        return [GaugeMetricFamily(self.NAME, self.HELP, labels=["status"])]
+        return [
+            GaugeMetricFamily(self.NAME, self.HELP, labels=["status"]),
+            GaugeMetricFamily("agora_job_oldest_due_seconds", "", value=0),
+            GaugeMetricFamily("agora_job_queue_scrape_ok", "", value=0),
+        ]
 
     def collect(self) -> Iterator[Metric]:
-        from portal.jobs import jobs_queue_depth
+        from portal.jobs import jobs_oldest_due_age, jobs_queue_depth
 
         family = GaugeMetricFamily(self.NAME, self.HELP, labels=["status"])
         try:
             depth = jobs_queue_depth()
+            oldest = jobs_oldest_due_age()
         except Exception:  # the database is down: say so rather than fail the scrape
-            depth = {}
+            depth, oldest = {}, 0.0
         for status, count in depth.items():
             family.add_metric([status], count)
         yield family
+        yield GaugeMetricFamily(
+            "agora_job_oldest_due_seconds",
+            "How long the longest-waiting due job has waited (0 when none are due).",
+            value=oldest,
+        )
         yield GaugeMetricFamily(
             "agora_job_queue_scrape_ok",
             "1 if the job queue could be read at this scrape.",

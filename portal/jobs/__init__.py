@@ -26,12 +26,13 @@ from portal.jobs.registry import (
     task_get,
     tasks_registered,
 )
-from portal.jobs.services import jobs_queue_depth
+from portal.jobs.services import jobs_oldest_due_age, jobs_queue_depth
 
 __all__ = [
     "Periodic",
     "Task",
     "jobs_autodiscover",
+    "jobs_oldest_due_age",
     "jobs_queue_depth",
     "periodic",
     "periodics_registered",

@@ -249,3 +249,15 @@ def jobs_queue_depth() -> dict[str, int]:
     for row in Job.objects.filter(status__in=wanted).values("status").annotate(n=Count("id")):
         counts[row["status"]] = row["n"]
     return counts
+
+
+def jobs_oldest_due_age(*, now: datetime | None = None) -> float:
+    """Seconds the longest-waiting due job has been waiting (0 when none): workers keeping up?"""
+    now = now or timezone.now()
+    oldest = (
+        Job.objects.filter(status=Job.Status.QUEUED, run_after__lte=now)
+        .order_by("run_after")
+        .values_list("run_after", flat=True)
+        .first()
+    )
+    return max(0.0, (now - oldest).total_seconds()) if oldest else 0.0

@@ -9,11 +9,13 @@ import socket
 import subprocess
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 from channels.layers import channel_layers
 from django.core.cache import caches
 from django.test import override_settings
+from django.utils import timezone
 
 from portal.jobs import task
 from portal.models import Job
@@ -204,7 +206,7 @@ def metrics_token(settings):
 
 
 def test_metrics_for_stewards_include_requests_and_job_queue_depth(client, steward):
-    noop.enqueue()
+    noop.enqueue(_run_after=timezone.now() - timedelta(minutes=2))
     noop.enqueue()
     Job.objects.create(name="x", status=Job.Status.FAILED)
     client.get("/healthz")
@@ -218,6 +220,11 @@ def test_metrics_for_stewards_include_requests_and_job_queue_depth(client, stewa
     assert 'agora_job_queue_depth{status="queued"} 2.0' in text
     assert 'agora_job_queue_depth{status="running"} 0.0' in text
     assert 'agora_job_queue_depth{status="failed"} 1.0' in text
+    oldest = next(
+        line for line in text.splitlines() if line.startswith("agora_job_oldest_due_seconds ")
+    )
+    assert 119 < float(oldest.split()[1]) < 600
+    assert "agora_job_queue_scrape_ok 1.0" in text
     assert 'agora_http_requests_total{method="GET",route="healthz",status="200"}' in text
     assert "agora_http_request_duration_seconds_bucket" in text
     assert "agora_websocket_connections" in text

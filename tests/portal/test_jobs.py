@@ -254,6 +254,20 @@ def test_periodic_run_still_queued_is_not_doubled_by_the_next_interval():
     assert Job.objects.filter(name="tests.jobs.tick").count() == 1
 
 
+def test_changed_interval_in_code_is_applied_to_the_schedule():
+    t0 = timezone.now()
+    schedules_sync(now=t0)
+    JobSchedule.objects.filter(name="tests.jobs.tick").update(
+        interval_seconds=86400, next_run_at=t0 + timedelta(days=1)
+    )
+
+    schedules_sync(now=t0)
+
+    schedule = JobSchedule.objects.get(name="tests.jobs.tick")
+    assert schedule.interval_seconds == 600
+    assert schedule.next_run_at == t0 + timedelta(minutes=10)
+
+
 def test_disabled_schedule_does_not_fire():
     t0 = timezone.now()
     schedules_sync(now=t0)
@@ -304,6 +318,15 @@ def test_queue_depth_counts_queued_running_and_failed():
     Job.objects.create(name="x", status=Job.Status.SUCCEEDED)
 
     assert jobs_queue_depth() == {"queued": 2, "running": 1, "failed": 1}
+
+
+def test_oldest_due_age_ignores_jobs_scheduled_later():
+    now = timezone.now()
+    assert job_services.jobs_oldest_due_age(now=now) == 0.0
+    record.enqueue(value=1, _run_after=now + timedelta(hours=1))
+    record.enqueue(value=2, _run_after=now - timedelta(seconds=90))
+    record.enqueue(value=3, _run_after=now - timedelta(seconds=30))
+    assert job_services.jobs_oldest_due_age(now=now) == 90.0
 
 
 @pytest.mark.django_db(transaction=True)
