@@ -9,5 +9,6 @@ urlpatterns = [
     path("", include("governance.meetings.api.urls")),
     path("", include("community.roadmap.api.urls")),
     path("", include("sandboxes.api.urls")),
+    path("", include("sandboxes.agents.api.urls")),
     path("", include("directus.api.urls")),
 ]

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "community",
     "community.roadmap",
     "sandboxes",
+    "sandboxes.agents",
     "directus",
 ]
 

@@ -15,6 +15,7 @@ urlpatterns = [
     path("meetings/", include("governance.meetings.urls")),
     path("roadmap/", include("community.roadmap.urls")),
     path("sandboxes/", include("sandboxes.urls")),
+    path("runs/", include("sandboxes.agents.urls")),
     path("", include("directus.urls")),
     path("", include("portal.urls")),
 ]

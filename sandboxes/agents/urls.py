@@ -1,0 +1,16 @@
+"""Agent run pages (under /runs/)."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from sandboxes.agents import views
+
+app_name = "agents"
+
+urlpatterns = [
+    path("", views.run_list, name="run_list"),
+    path("new/", views.run_new, name="run_new"),
+    path("<int:pk>/", views.run_detail, name="run_detail"),
+    path("<int:pk>/<str:action>/", views.run_action, name="run_action"),
+]
