@@ -8,7 +8,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, F, Prefetch, QuerySet, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from community.roadmap.models import (
@@ -95,8 +96,8 @@ COLUMN_CARDS = 100
 def board_get(
     *, milestone: Milestone | None = None, label: str = "", per_column: int = COLUMN_CARDS
 ) -> Board:
-    """A kanban board of the whole roadmap, one milestone or one label: one query for the
-    limits, one for the column sizes, one per column — whatever the number of tasks."""
+    """A kanban board of the whole roadmap, one milestone or one label, in three queries
+    (limits, column sizes, the first cards of each column) whatever the number of tasks."""
     qs = Task.objects.select_related("owner").exclude(status=TaskStatus.CANCELLED)
     if milestone is not None:
         qs = qs.filter(milestone=milestone)
@@ -114,11 +115,17 @@ def board_get(
     for status, count in qs.order_by().values_list("status").annotate(n=Count("id")):
         if status in columns:
             columns[status].count = count
-    for status, column in columns.items():
-        if column.count:
-            column.tasks = list(
-                qs.filter(status=status).order_by("position", "key", "number")[:per_column]
-            )
+    # The first cards of every column in one query: number the rows per status.
+    ranked = qs.annotate(
+        row=Window(
+            RowNumber(),
+            partition_by=[F("status")],
+            order_by=[F("position").asc(), F("key").asc(), F("number").asc()],
+        )
+    ).filter(row__lte=per_column)
+    for task in ranked.order_by("status", "row"):
+        if task.status in columns:
+            columns[task.status].tasks.append(task)
     return Board(
         board_id=board_id,
         title=title,

@@ -444,7 +444,7 @@ def _column_place(task: Task, position: int) -> None:
 def task_move(*, actor: Any, task: Task, status: str, position: int | None = None) -> MoveResult:
     """Move a task to a status column (and a place in it). Starting or finishing needs
     every dependency done; a full column warns, or refuses when a steward enforces it."""
-    task = Task.objects.select_for_update().select_related("owner").get(pk=task.pk)
+    task = Task.objects.select_for_update(of=("self",)).select_related("owner").get(pk=task.pk)
     _require_editor(actor, task)
     status = status_clean(status)
     old_status = task.status

@@ -37,7 +37,9 @@ ACTION_TASK_KEY = "ACT"
 
 
 def _locked_meeting(meeting: Meeting) -> Meeting:
-    return Meeting.objects.select_for_update().select_related("series").get(pk=meeting.pk)
+    return (
+        Meeting.objects.select_for_update(of=("self",)).select_related("series").get(pk=meeting.pk)
+    )
 
 
 # --- agenda ---------------------------------------------------------------------------------

@@ -82,7 +82,11 @@ def minutes_hash(text: str) -> str:
 
 
 def _meeting(meeting: Meeting) -> Meeting:
-    return Meeting.objects.select_for_update().select_related("series", "chair").get(pk=meeting.pk)
+    return (
+        Meeting.objects.select_for_update(of=("self",))
+        .select_related("series", "chair")
+        .get(pk=meeting.pk)
+    )
 
 
 def _transition(meeting: Meeting, expected: str, target: str) -> None:
