@@ -10,6 +10,8 @@ from django.contrib.auth.models import Group
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import permissions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -414,3 +416,79 @@ def _signoff_data(process: SignoffProcess) -> dict[str, Any]:
             for c in process.concerns.select_related("author")
         ],
     }
+
+
+# --- OpenAPI descriptions (the views above are plain APIViews) ---------------------------
+def _doc(view: type[APIView], prefix: str, **methods: dict[str, Any]) -> None:
+    """Describe a view's methods; ``prefix=""`` lets views serving several routes keep
+    operation ids derived from their paths."""
+    decorated = {
+        method: extend_schema(operation_id=f"{prefix}_{method}" if prefix else None, **spec)
+        for method, spec in methods.items()
+    }
+    extend_schema_view(**decorated)(view)
+
+
+_ANY = OpenApiTypes.OBJECT
+_doc(
+    ProposalListView,
+    "proposals_list",
+    get={"responses": s.ProposalSerializer(many=True)},
+    post={"request": s.ProposalInputSerializer, "responses": {201: s.ProposalSerializer}},
+)
+_doc(ProposalSimilarView, "proposals_similar", get={"responses": _ANY})
+_doc(
+    ProposalDetailView,
+    "proposal",
+    get={"responses": s.ProposalSerializer},
+    patch={"request": s.ProposalUpdateSerializer, "responses": s.ProposalSerializer},
+)
+_doc(ProposalActionView, "", post={"request": _ANY, "responses": _ANY})
+_doc(
+    CommentListView,
+    "comments",
+    get={"responses": s.CommentSerializer(many=True)},
+    post={"request": s.CommentInputSerializer, "responses": {201: s.CommentSerializer}},
+)
+_doc(CommentDetailView, "comment", patch={"request": _ANY, "responses": s.CommentSerializer})
+_doc(CommentReactionView, "comment_reaction", post={"request": _ANY, "responses": _ANY})
+_doc(
+    SignoffView,
+    "signoff",
+    get={"responses": _ANY},
+    post={"request": _ANY, "responses": {201: _ANY}},
+)
+_doc(SignoffActionView, "", post={"request": _ANY, "responses": _ANY})
+_doc(
+    PollListView,
+    "polls",
+    get={"responses": s.PollSerializer(many=True)},
+    post={"request": s.PollInputSerializer, "responses": {201: s.PollSerializer}},
+)
+_doc(
+    PollDetailView,
+    "poll",
+    get={"responses": s.PollSerializer},
+    patch={"request": s.PollInputSerializer, "responses": s.PollSerializer},
+)
+_doc(PollActionView, "", post={"request": None, "responses": s.PollSerializer})
+_doc(
+    BallotView,
+    "ballot",
+    get={"responses": _ANY},
+    post={"request": s.BallotInputSerializer, "responses": {201: _ANY}},
+)
+_doc(ResultsView, "results", get={"responses": _ANY})
+_doc(
+    VerifyView,
+    "verify",
+    get={"parameters": [s.VerifyInputSerializer], "responses": _ANY},
+    post={"request": s.VerifyInputSerializer, "responses": _ANY},
+)
+_doc(
+    DelegationListView,
+    "delegations",
+    get={"responses": _ANY},
+    post={"request": s.DelegationInputSerializer, "responses": {201: s.DelegationSerializer}},
+)
+_doc(DelegationDetailView, "delegation", delete={"responses": {204: None}})
