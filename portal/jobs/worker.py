@@ -22,6 +22,7 @@ from portal.models.jobs import Job
 logger = logging.getLogger("agora.jobs")
 
 SCHEDULE_CHECK_SECONDS = 1.0
+BURST_MAX_ERRORS = 5
 T = TypeVar("T")
 
 
@@ -137,7 +138,7 @@ class Worker:
         started = time.perf_counter()
         try:
             result: Any = task_obj.fn(**job.args)
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:  # sys.exit() in a task must not kill the thread
             heartbeat.stop()
             error = services.error_describe(exc)
             status = _with_retries(
@@ -187,6 +188,7 @@ class Worker:
     def run(self, *, burst: bool = False) -> int:
         """Loop until stopped (or, in burst mode, until nothing is ready). Returns jobs run."""
         ran = 0
+        errors_in_a_row = 0
         if self.fire_schedules:
             schedules_sync()
         try:
@@ -196,10 +198,15 @@ class Worker:
                     self._maybe_fire_schedules()
                     job = self.run_one()
                 except Exception:
-                    # The database went away, most likely: back off and try again.
+                    # A locked or unreachable database: back off and try again (a burst
+                    # run gives up after a few errors in a row and reports it).
                     logger.exception("worker %s: loop error", self.worker_id)
-                    self.stop_event.wait(max(self.poll_interval, 1.0))
+                    errors_in_a_row += 1
+                    if burst and errors_in_a_row >= BURST_MAX_ERRORS:
+                        raise
+                    self.stop_event.wait(min(5.0, 0.2 * 2**errors_in_a_row))
                     continue
+                errors_in_a_row = 0
                 if job is not None:
                     ran += 1
                     continue

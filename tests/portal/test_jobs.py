@@ -6,12 +6,13 @@ import threading
 from datetime import timedelta
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.utils import timezone
 
 from portal.jobs import jobs_queue_depth, periodic, task
 from portal.jobs import services as job_services
+from portal.jobs import worker as worker_module
 from portal.jobs.schedules import schedules_fire_due, schedules_sync
 from portal.jobs.testing import run_pending_jobs
 from portal.jobs.worker import Worker
@@ -353,8 +354,6 @@ def test_worker_without_schedules_leaves_periodic_jobs_alone():
 def test_outcome_is_recorded_through_a_short_database_error(monkeypatch):
     from django.db import OperationalError
 
-    from portal.jobs import worker as worker_module
-
     real_succeed = job_services.job_succeed
     calls = []
 
@@ -372,3 +371,29 @@ def test_outcome_is_recorded_through_a_short_database_error(monkeypatch):
 
     assert len(calls) == 2
     assert Job.objects.get(pk=job_id).status == Job.Status.SUCCEEDED
+
+
+def test_sys_exit_in_a_task_is_a_recorded_failure():
+    @task(name="tests.jobs.exits", max_attempts=1)
+    def exits() -> None:
+        raise SystemExit(3)
+
+    job_id = exits.enqueue()
+    run_pending_jobs()
+    job = Job.objects.get(pk=job_id)
+    assert job.status == Job.Status.FAILED
+    assert job.last_error.startswith("SystemExit: 3")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_burst_run_that_cannot_reach_the_database_exits_with_an_error(monkeypatch):
+    from django.db import OperationalError
+
+    def down(**kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(job_services, "job_claim", down)
+    monkeypatch.setattr(worker_module, "BURST_MAX_ERRORS", 2)
+    with pytest.raises(CommandError) as excinfo:
+        call_command("worker", "--burst", "--no-schedules")
+    assert excinfo.value.returncode == 2

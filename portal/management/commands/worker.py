@@ -12,7 +12,7 @@ import time
 from types import FrameType
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from portal.jobs.registry import jobs_autodiscover
 from portal.jobs.worker import Worker, worker_id_make
@@ -85,10 +85,21 @@ class Command(BaseCommand):
                 deadline = time.monotonic() + grace
             logger.info("worker: %s received, finishing current jobs", signal.Signals(signum).name)
 
-        previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+        previous = {}
+        if threading.current_thread() is threading.main_thread():  # signals need the main thread
+            previous = {
+                sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)
+            }
+        crashed: list[str] = []
+
+        def run(worker: Worker) -> None:
+            try:
+                worker.run(burst=burst)
+            except Exception:  # already logged by the worker loop
+                crashed.append(worker.worker_id)
+
         threads = [
-            threading.Thread(target=w.run, kwargs={"burst": burst}, name=w.worker_id, daemon=True)
-            for w in workers
+            threading.Thread(target=run, args=(w,), name=w.worker_id, daemon=True) for w in workers
         ]
         logger.info("worker: %d thread(s) started%s", concurrency, " (burst)" if burst else "")
         for thread in threads:
@@ -110,4 +121,6 @@ class Command(BaseCommand):
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
+        if crashed:
+            raise CommandError(f"worker stopped on an error in {', '.join(crashed)}", returncode=2)
         logger.info("worker: stopped")
