@@ -11,17 +11,18 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 from rest_framework import throttling
 
 
 def window_count(key: str, timeout: int) -> int:
     """Increment the counter ``key`` (created with ``timeout``) and return the new value."""
-    if isinstance(cache, RedisCache):
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
         # One round trip: INCR creates the key; EXPIRE bounds its life.
-        full_key = cache.make_and_validate_key(key)
-        client = cache._cache.get_client(full_key, write=True)  # type: ignore[attr-defined]
+        full_key = backend.make_and_validate_key(key)
+        client = backend._cache.get_client(full_key, write=True)  # type: ignore[attr-defined]
         pipe = client.pipeline(transaction=False)
         pipe.incr(full_key)
         pipe.expire(full_key, timeout)

@@ -11,6 +11,7 @@ from portal.api.throttling import (
     UserRateThrottle,
     window_count,
 )
+from portal.cache import SharedPoolRedisCache
 
 pytestmark = pytest.mark.django_db
 
@@ -64,3 +65,27 @@ def test_anonymous_clients_are_limited_by_ip(api, clock, monkeypatch):
     assert statuses == [200, 200, 429]
     other_ip = api.get("/api/schema/", REMOTE_ADDR="10.9.9.9")
     assert other_ip.status_code == 200
+
+
+def test_redis_cache_backends_share_one_client_per_process():
+    """Django builds a backend per async context; they must not each open connections."""
+    params = {"OPTIONS": {}}
+    first = SharedPoolRedisCache("redis://127.0.0.1:1/0", params)
+    second = SharedPoolRedisCache("redis://127.0.0.1:1/0", params)
+    other = SharedPoolRedisCache("redis://127.0.0.1:1/1", params)
+    assert first._cache is second._cache
+    assert first._cache.get_client(write=True) is second._cache.get_client(write=True)
+    assert other._cache is not first._cache
+
+
+def test_window_count_uses_one_round_trip_on_redis(settings):
+    from django.core.cache import caches
+
+    backend = caches["default"]
+    if not isinstance(backend, SharedPoolRedisCache):
+        pytest.skip("the cache is not Redis in this run (REDIS_URL unset); `make test` sets it")
+    client = backend._cache.get_client(write=True)
+    before = client.info("stats")["total_connections_received"]
+    assert [window_count("t:rt", 5) for _ in range(20)] == list(range(1, 21))
+    assert client.info("stats")["total_connections_received"] == before
+    client.delete(backend.make_and_validate_key("t:rt"))
