@@ -1,0 +1,1 @@
+"""Every write with rules lives here, split by concern (re-exported for convenience)."""
