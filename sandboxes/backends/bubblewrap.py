@@ -19,6 +19,8 @@ import signal
 import socket
 import stat
 import subprocess
+import sys
+import threading
 import time
 import zlib
 from pathlib import Path
@@ -41,7 +43,6 @@ from sandboxes.backends.base import (
     Usage,
     killed_by_signal,
 )
-from sandboxes.backends.bwrap_supervisor import supervise
 from sandboxes.backends.cgroups import CgroupSet
 from sandboxes.backends.paths import workspace_relpath
 from sandboxes.backends.ptyproto import SocketTerminal
@@ -60,25 +61,63 @@ ETC_FILES = (
 )
 ETC_DIRS = ("alternatives", "ssl", "ld.so.conf.d", "profile.d")
 _LIFELINE: tuple[int, int] | None = None
-_SUPERVISORS: set[int] = set()
+_SPAWNER: _Spawner | None = None
+_SPAWNER_LOCK = threading.Lock()
 
 
-def _reap_supervisors() -> None:
-    """Collect supervisors of this process that have ended (only those: never wait(-1),
-    which would steal the exit status of subprocess' children)."""
-    for pid in list(_SUPERVISORS):
-        try:
-            done, _ = os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            done = pid
-        if done:
-            _SUPERVISORS.discard(pid)
+class _Spawner:
+    """Client of this process's ``bwrap_spawner`` helper (started on first use)."""
+
+    def __init__(self) -> None:
+        ours, theirs = socket.socketpair()
+        lifeline = _lifeline()
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "sandboxes.backends.bwrap_spawner",
+                str(theirs.fileno()),
+                str(lifeline),
+            ],
+            pass_fds=(theirs.fileno(), lifeline),
+            cwd=str(Path(__file__).resolve().parents[2]),
+            stdin=subprocess.DEVNULL,
+        )
+        theirs.close()
+        self.sock = ours
+        self.sock.settimeout(30)
+        self.buffer = b""
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def spawn(self, request: dict[str, Any]) -> int:
+        with _SPAWNER_LOCK:
+            self.sock.sendall(json.dumps(request).encode() + b"\n")
+            while b"\n" not in self.buffer:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    raise BackendError("the sandbox spawner exited")
+                self.buffer += chunk
+            line, self.buffer = self.buffer.split(b"\n", 1)
+        reply = json.loads(line)
+        if "error" in reply:
+            raise BackendError(f"could not start the sandbox supervisor: {reply['error']}")
+        return int(reply["pid"])
+
+
+def _spawner() -> _Spawner:
+    global _SPAWNER
+    with _SPAWNER_LOCK:
+        if _SPAWNER is None or not _SPAWNER.alive():
+            _SPAWNER = _Spawner()
+        return _SPAWNER
 
 
 def _lifeline() -> int:
     """Read end of a pipe whose write end only this process holds (EOF = we died)."""
     global _LIFELINE
-    if _LIFELINE is None or _LIFELINE[1] < 0:
+    if _LIFELINE is None:
         read_fd, write_fd = os.pipe2(os.O_CLOEXEC)
         _LIFELINE = (read_fd, write_fd)
     return _LIFELINE[0]
@@ -100,7 +139,7 @@ def _pid_alive(pid: int) -> bool:
 
 
 class BubblewrapBackend(SandboxBackend):
-    """Sandboxes as bubblewrap process trees supervised by a forked portal process."""
+    """Sandboxes as bubblewrap process trees, each watched by a supervisor process."""
 
     name = "bubblewrap"
 
@@ -327,50 +366,22 @@ class BubblewrapBackend(SandboxBackend):
         self, spec: dict[str, Any], shell: tuple[str, ...], limits: Limits
     ) -> None:
         state = Path(spec["state"])
-        # A tiny shell joins the cgroup before exec: moving that small process is cheap,
-        # moving the (forked, large) supervisor in and out costs 10-20 ms on cgroup v1.
+        # A tiny shell joins the cgroup before exec: moving that small process is cheap.
         argv = self._wrapped(spec, list(shell))
         argv[0] = shutil.which(argv[0]) or argv[0]
-        env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"}
-        sock_path = state / "pty.sock"
-        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        listener.bind(str(sock_path))
-        os.chmod(sock_path, 0o600)
-        listener.listen(16)
-        lifeline = _lifeline()
-        cgroup = self._cgroup(spec["id"])
-        _reap_supervisors()
-        # One fork (no exec: a fresh interpreter costs more than bwrap); the shell itself is
-        # started with posix_spawn. The supervisor stays our child and is reaped lazily.
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - runs in the forked supervisor
-            try:
-                keep = sorted({listener.fileno(), lifeline})
-                low = 3
-                for fd in keep:
-                    os.closerange(low, fd)
-                    low = fd + 1
-                os.closerange(low, 65536)
-                devnull = os.open(os.devnull, os.O_RDWR)
-                for fd in (0, 1, 2):
-                    os.dup2(devnull, fd)
-                supervise(
-                    state=state,
-                    argv=argv,
-                    env=env,
-                    cgroup=cgroup,
-                    lifeline_fd=lifeline,
-                    listener=listener,
-                    cpu_seconds=float(limits.cpu_seconds),
-                    max_age=float(limits.max_age_seconds),
-                )
-            finally:
-                os._exit(1)
-        _SUPERVISORS.add(pid)
-        listener.close()
+        _spawner().spawn(
+            {
+                "state": str(state),
+                "argv": argv,
+                "env": {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"},
+                "cgroup_name": self._cgroup(spec["id"]).name,
+                "cgroup": spec["cgroup"] and self.privileged,
+                "cpu_seconds": float(limits.cpu_seconds),
+                "max_age": float(limits.max_age_seconds),
+            }
+        )
 
     def stop(self, handle: Handle, *, reason: str = "stopped") -> None:
-        _reap_supervisors()
         state = self._state(handle)
         if not state.exists():
             return
@@ -416,7 +427,6 @@ class BubblewrapBackend(SandboxBackend):
                 (self.root / ".uids" / str(uid)).unlink()
 
     def status(self, handle: Handle) -> Status:
-        _reap_supervisors()
         state = self._state(handle)
         if not (state / "spec.json").exists():
             return Status(state="missing", reason="sandbox directory is gone")
