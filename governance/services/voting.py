@@ -16,6 +16,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -33,6 +34,8 @@ from governance.tally import InvalidBallot
 from governance.topics import poll_event
 from portal.api.errors import DomainError
 from portal.audit import audit_record
+
+TALLY_EVENT_INTERVAL = 2  # seconds
 
 
 @dataclass(frozen=True)
@@ -210,7 +213,11 @@ def vote_cast(*, voter: Any, poll: Poll, choice: Any, now: datetime | None = Non
         count = participation_count(poll.pk)
         data: dict[str, Any] = {"ballots": count, "eligible": poll.eligible_count}
         poll_event(poll.pk, "poll.participation", data)
-        if poll.visibility == Visibility.NAMED:
+        # A running tally costs a full count: send at most one per poll per interval (pages
+        # also refetch results after participation events, so the last state is never lost).
+        if poll.visibility == Visibility.NAMED and cache.add(
+            f"governance:tally-sent:{poll.pk}", 1, timeout=TALLY_EVENT_INTERVAL
+        ):
             poll_event(poll.pk, "poll.tally", {"result": poll_tally(poll=poll)})
     return CastReceipt(poll.pk, receipt, nonce, canonical, replaced)
 

@@ -139,7 +139,10 @@ async def _load(
     queue: asyncio.Queue[tuple[str, dict[str, str], dict[str, Any]]] = asyncio.Queue()
     for item in requests:
         queue.put_nowait(item)
-    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
+    # Drop idle connections before the server's keep-alive timeout can race a new request.
+    limits = httpx.Limits(
+        max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY, keepalive_expiry=2
+    )
     async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
 
         async def worker() -> None:
@@ -182,7 +185,11 @@ def test_cast_throughput_and_live_updates(prod_like_server: Any, tmp_path: Any) 
     idle = _machine_idle()
     rng = random.Random(7)
     with prod_like_server(
-        workers=2, AGORA_BENCH="1", API_THROTTLE_VOTE="100000/min", API_THROTTLE_USER="100000/min"
+        workers=2,
+        AGORA_BENCH="1",
+        API_THROTTLE_VOTE="100000/min",
+        API_THROTTLE_USER="100000/min",
+        UVICORN_TIMEOUT_KEEP_ALIVE="30",
     ) as url:
         # warm both endpoints
         asyncio.run(_load(url, [("/api/v1/bench/governance-insert/", {}, {})] * 50))

@@ -173,6 +173,7 @@
     if (!counter || !results || !window.AgoraRealtime) return;
     var pollId = results.dataset.url.split("/")[4];
     var dot = document.getElementById("live-dot");
+    var refetch = null;
     if (window.AgoraRealtime.onStatus) window.AgoraRealtime.onStatus(function (status) { dot.className = "live-dot " + status; });
     window.AgoraRealtime.subscribe("poll." + pollId, function (event) {
       if (event.type === "poll.participation") {
@@ -180,6 +181,10 @@
         counter.dataset.count = event.data.ballots;
         var bar = document.getElementById("participation-bar");
         if (bar && event.data.eligible) bar.style.width = Math.round(100 * event.data.ballots / event.data.eligible) + "%";
+        if (results.dataset.visible === "1") {
+          clearTimeout(refetch);
+          refetch = setTimeout(loadResults, 2500);
+        }
       } else if (event.type === "poll.tally" && results.dataset.visible === "1") {
         renderResults({ result: event.data.result });
       } else if (event.type === "poll.closed") {
