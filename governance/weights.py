@@ -1,5 +1,5 @@
-"""Vote weights. ``contribution_weight`` is the hook the community app's contribution
-score plugs into; until it does, every member weighs 1."""
+"""Vote weights. ``contribution_weight`` is the hook polls weighted by contribution use: the
+community app's contribution score when that app is installed, else 1 for everyone."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 def contribution_weight(user: Any) -> Decimal:
     """A member's vote weight in polls weighted by contribution (never negative)."""
     try:
-        from community.selectors import contribution_score  # type: ignore[attr-defined]
+        from community.scores import contribution_score
     except ImportError:
         return Decimal(1)
-    return max(Decimal(0), Decimal(str(contribution_score(user=user))))
+    return max(Decimal(0), Decimal(str(contribution_score(user))))

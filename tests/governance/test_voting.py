@@ -249,3 +249,12 @@ def test_published_ballots_recompute_the_stored_result(open_poll, member, other_
     ).as_dict()
     assert recomputed["winner"] == poll.result["winner"] == c
     assert recomputed["pairwise"] == poll.result["pairwise"]
+
+
+def test_contribution_weight_hook_uses_the_community_score(member, monkeypatch) -> None:
+    import community.scores
+
+    monkeypatch.setattr(community.scores, "contribution_score", lambda user: Decimal("12.5"))
+    assert weights.contribution_weight(member) == Decimal("12.5")
+    monkeypatch.setattr(community.scores, "contribution_score", lambda user: Decimal(-3))
+    assert weights.contribution_weight(member) == 0
