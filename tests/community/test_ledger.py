@@ -169,3 +169,22 @@ def test_ledger_health_command_passes_on_clean_books(capsys):
     out = capsys.readouterr().out
     assert "healthy" in out
     assert "audit chain intact" in out
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="deferred trigger is PostgreSQL-only")
+def test_database_refuses_to_commit_an_unbalanced_transaction():
+    currency = usd()
+    pool = account_get(kind=AccountKind.POOL, currency=currency)
+    external = account_get(kind=AccountKind.EXTERNAL, currency=currency)
+    with pytest.raises(DatabaseError, match="does not balance"), transaction.atomic():
+        tx = LedgerTransaction.objects.create(idempotency_key="raw", source="funding")
+        Entry.objects.create(
+            transaction=tx, account=external, currency=currency, amount=Decimal("-5")
+        )
+        Entry.objects.create(transaction=tx, account=pool, currency=currency, amount=Decimal("4"))
+    with pytest.raises(DatabaseError, match="at least 2"), transaction.atomic():
+        LedgerTransaction.objects.create(idempotency_key="lonely", source="funding")
+    assert not LedgerTransaction.objects.exists()
+    pool_fund(currency=currency, amount=Decimal("5"), actor=None, idempotency_key="ok")
+    assert LedgerTransaction.objects.count() == 1
