@@ -1,6 +1,7 @@
 from django.urls import path
 
 from portal import views, views_accounts, views_ops
+from portal.hud import views as hud_views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -8,6 +9,9 @@ urlpatterns = [
     path("readyz", views_ops.readyz, name="readyz"),
     path("metrics", views_ops.metrics, name="metrics"),
     path("audit/", views_ops.audit_list, name="audit"),
+    path("hud/", hud_views.hud_page, name="hud"),
+    path("hud/api/", hud_views.hud_index, name="hud-index"),
+    path("hud/api/<str:widget>/", hud_views.hud_widget, name="hud-widget"),
     path("u/<str:username>/", views_accounts.profile_detail, name="profile"),
     path("settings/profile/", views_accounts.profile_edit, name="profile-edit"),
     path("settings/tokens/", views_accounts.token_page, name="tokens"),

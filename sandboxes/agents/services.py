@@ -24,6 +24,7 @@ from django.utils import timezone
 from portal.accounts.roles import user_has_role, user_role
 from portal.api.errors import DomainError
 from portal.audit import audit_record
+from portal.hud import hud_notify
 from portal.realtime import publish
 from sandboxes.agents.cancel import PollingCancel
 from sandboxes.agents.llm import LLMError
@@ -191,9 +192,13 @@ def run_limit_check(user: Any) -> None:
 # --- events -------------------------------------------------------------------------------
 
 
+# The hub reserves ``error`` for its own protocol errors: a run's errors travel as ``run_error``.
+HUB_TYPES = {"error": "run_error"}
+
+
 def run_publish(run: Run, type: str, data: Mapping[str, Any]) -> None:
     """One event on the run's persisted topic (sent after the current transaction)."""
-    publish(run.topic, type, dict(data))
+    publish(run.topic, HUB_TYPES.get(type, type), dict(data))
 
 
 def _set_state(run: Run, state: str, reason: str = "", **extra: Any) -> None:
@@ -203,6 +208,7 @@ def _set_state(run: Run, state: str, reason: str = "", **extra: Any) -> None:
     for key, value in extra.items():
         setattr(run, key, value)
     run_publish(run, "state", {"step": run.last_step, "state": state, "reason": run.reason})
+    hud_notify("agents")
 
 
 # --- start --------------------------------------------------------------------------------
@@ -283,6 +289,7 @@ def run_start(
             detail={"profile": profile, "version": version.number, "provider": provider},
         )
         run_publish(run, "state", {"step": 0, "state": RunState.QUEUED, "reason": ""})
+        hud_notify("agents")
     return run
 
 
@@ -430,6 +437,7 @@ class _RunRecorder:
             fields["state"] = new_state
             fields["reason"] = state.reason[:500]
             self.run.state = new_state
+            hud_notify("agents")
         Run.objects.filter(pk=self.run.pk).update(**fields)
         self.run.last_step = state.steps
 
@@ -487,7 +495,20 @@ def _diff_store(run: Run, workspace: Workspace) -> None:
 
 
 def run_execute(*, run_id: int) -> None:
-    """The job's body: bring the sandbox up, run the loop until it ends or waits."""
+    """The job's body: bring the sandbox up, run the loop until it ends or waits.
+
+    A bug must not leave the run ``running`` forever: it fails with the error instead.
+    """
+    try:
+        _run_execute(run_id)
+    except Exception as exc:
+        logger.exception("agent run %s failed", run_id)
+        run = Run.objects.filter(pk=run_id).first()
+        if run is not None and run.state not in ENDED_STATES:
+            _run_end(run, RunState.FAILED, f"internal error: {type(exc).__name__}: {exc}")
+
+
+def _run_execute(run_id: int) -> None:
     from sandboxes.backends import backend_get
     from sandboxes.services import sandbox_stop
     from sandboxes.services.lifecycle import sandbox_handle

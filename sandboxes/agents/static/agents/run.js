@@ -127,7 +127,7 @@
         li.textContent = (d.approved ? "✓ approved" : "✗ denied") + (d.by ? " by " + d.by : "");
         if (confirmBox) confirmBox.hidden = true;
         break;
-      case "error":
+      case "run_error":
         li = item("error", event.seq);
         li.textContent = "! " + d.kind + ": " + d.message;
         break;

@@ -1,0 +1,117 @@
+"""The HUD: widgets per viewer, JSON endpoints, degradation, and the throttled topic."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from portal.hud import publishing, selectors
+from portal.hud.widgets import WIDGETS
+from portal.models import RealtimeEvent
+from sandboxes.agents.models import Profile, ProfileVersion, Run, RunState
+
+PUBLIC = {"agents", "sandboxes", "polls", "contributions", "content"}
+PRIVATE = {"ledger", "jobs", "api"}
+
+
+@pytest.fixture
+def fixer(db: Any) -> ProfileVersion:
+    profile = Profile.objects.create(name="fixer-hud")
+    return ProfileVersion.objects.create(
+        profile=profile, number=1, purpose="p", system_prompt="s", tools=["finish"]
+    )
+
+
+def make_run(owner: Any, version: ProfileVersion, state: str, *, ended: bool = True) -> Run:
+    return Run.objects.create(
+        owner=owner,
+        profile_version=version,
+        task="t",
+        provider="scripted",
+        state=state,
+        ended_at=timezone.now() if ended else None,
+    )
+
+
+@pytest.mark.django_db
+def test_anonymous_visitors_see_only_public_widgets(client: Any) -> None:
+    page = client.get("/hud/")
+    assert page.status_code == 200
+    shown = {w.name for w in page.context["widgets"]}
+    assert shown == PUBLIC
+    assert b"chart.umd.min.js" in page.content
+    for name in PRIVATE:
+        response = client.get(f"/hud/api/{name}/")
+        assert response.status_code == 401
+        assert response.json()["error"]["code"] == "not_authenticated"
+    assert set(client.get("/hud/api/").json()["widgets"]) == PUBLIC
+
+
+@pytest.mark.django_db
+def test_members_see_every_widget_and_each_endpoint_answers(client: Any, member: Any) -> None:
+    client.force_login(member)
+    assert {w.name for w in client.get("/hud/").context["widgets"]} == PUBLIC | PRIVATE
+    for name in WIDGETS:
+        body = client.get(f"/hud/api/{name}/").json()
+        assert body["widget"] == name
+        assert body["available"] is True, name
+    assert client.get("/hud/api/nope/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_agent_widget_counts_states_and_success_rate_per_profile(
+    client: Any, maintainer: Any, fixer: ProfileVersion
+) -> None:
+    make_run(maintainer, fixer, RunState.SUCCEEDED)
+    make_run(maintainer, fixer, RunState.SUCCEEDED)
+    make_run(maintainer, fixer, RunState.FAILED)
+    make_run(maintainer, fixer, RunState.RUNNING, ended=False)
+    old = make_run(maintainer, fixer, RunState.FAILED)
+    Run.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=10))
+    data = client.get("/hud/api/agents/").json()["data"]
+    assert data["by_state"]["running"] == 1
+    assert data["by_state"]["succeeded"] == 2
+    today = data["rates"]["today"]["fixer-hud"]
+    assert (today["ended"], today["succeeded"], today["failed"]) == (3, 2, 1)
+    assert today["success_rate"] == pytest.approx(0.667, abs=0.001)
+    assert data["rates"]["30d"]["fixer-hud"]["ended"] == 4
+
+
+@pytest.mark.django_db
+def test_a_failing_source_degrades_the_widget_not_the_page(client: Any, monkeypatch: Any) -> None:
+    def broken(user: Any) -> dict[str, Any]:
+        raise RuntimeError("table missing")
+
+    monkeypatch.setitem(WIDGETS, "polls", replace(WIDGETS["polls"], compute=broken))
+    assert client.get("/hud/").status_code == 200
+    body = client.get("/hud/api/polls/").json()
+    assert (body["available"], body["data"]) == (False, None)
+
+
+def test_p95_is_interpolated_from_histogram_buckets() -> None:
+    buckets = [(0.01, 50.0), (0.1, 90.0), (1.0, 100.0), (float("inf"), 100.0)]
+    assert selectors._quantile(buckets, 0.95) == pytest.approx(0.55)
+    assert selectors._quantile([], 0.95) is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_updates_are_pushed_at_most_once_per_second_per_widget(monkeypatch: Any) -> None:
+    monkeypatch.setattr(publishing, "_last", {})
+    for _ in range(5):
+        publishing.hud_notify("agents")
+    publishing.hud_notify("jobs")
+    rows = list(RealtimeEvent.objects.filter(topic="hud").order_by("seq"))
+    assert [r.data["widget"] for r in rows] == ["agents", "jobs"]
+    assert "data" in rows[0].data and rows[1].data == {"widget": "jobs", "changed": True}
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and RealtimeEvent.objects.filter(topic="hud").count() < 3:
+        time.sleep(0.05)
+    rows = list(RealtimeEvent.objects.filter(topic="hud").order_by("seq"))
+    assert [r.data["widget"] for r in rows] == ["agents", "jobs", "agents"]
+    gap = (rows[2].ts - rows[0].ts).total_seconds()
+    assert gap >= 0.9
