@@ -31,6 +31,8 @@ def test_member_casts_ranked_ballot_and_other_tab_sees_participation_live(page, 
     login(page, voter)
 
     watcher = page.context.new_page()
+    watcher_errors: list[str] = []
+    watcher.on("pageerror", lambda exc: watcher_errors.append(str(exc)))
     watcher.goto(f"/governance/polls/{poll.pk}/")
     expect(watcher.locator("#participation-count")).to_have_text("0")
     expect(watcher.locator("#live-dot.live")).to_have_count(1)
@@ -55,8 +57,4 @@ def test_member_casts_ranked_ballot_and_other_tab_sees_participation_live(page, 
 
     page.goto("/governance/receipts/")
     expect(page.locator("#receipts-table tbody tr")).to_have_count(1)
-    assert (
-        page.js_errors == [] and watcher.js_errors == []
-        if hasattr(watcher, "js_errors")
-        else page.js_errors == []
-    )
+    assert page.js_errors == [] and watcher_errors == []
