@@ -72,7 +72,7 @@ def search_run(
     *,
     user: Any = None,
     language: str = DEFAULT_LANGUAGE,
-    limit: int = 20,
+    limit: int = 10,
     kinds: list[str] | None = None,
 ) -> list[SearchHit]:
     """Every source's hits for ``query``, best first. A failing source is skipped."""
@@ -121,76 +121,94 @@ def _content_source(collection: str, kind: str) -> Callable[..., list[SearchHit]
             status=Status.PUBLISHED,
             language__in={language, DEFAULT_LANGUAGE},
         )
-        if connection.vendor == "postgresql":
-            hits = _postgres_hits(rows, query, language, limit * 2)
-        else:
-            hits = _fallback_hits(rows, query, limit * 2)
-        chosen: dict[str, tuple[ContentItem, float, str]] = {}
-        for row, rank, snippet in hits:
+        postgres = connection.vendor == "postgresql"
+        ranked = (
+            _postgres_ranked(rows, query, language, limit * 2)
+            if postgres
+            else (_fallback_ranked(rows, query, limit * 2))
+        )
+        chosen: dict[str, tuple[ContentItem, float]] = {}
+        for row, rank in ranked:
             if row.key not in chosen or row.language == language:
-                chosen[row.key] = (row, rank, snippet)
+                chosen[row.key] = (row, rank)
+        best = sorted(chosen.values(), key=lambda t: -t[1])[:limit]
+        # Snippets only for the hits shown: a headline re-parses the whole text.
+        snippets = (
+            _postgres_snippets([row for row, _ in best], query)
+            if postgres
+            else {row.pk: snippet_plain(row.search_text, query) for row, _ in best}
+        )
         return [
             SearchHit(
                 kind=kind,
                 title=row.title,
                 url=row.url,
-                snippet=snippet,
+                snippet=snippets.get(row.pk, ""),
                 rank=rank,
                 updated=row.date_updated,
             )
-            for row, rank, snippet in sorted(chosen.values(), key=lambda t: -t[1])[:limit]
+            for row, rank in best
         ]
 
     return source
 
 
-def _postgres_hits(
-    rows: Any, query: str, language: str, limit: int
-) -> list[tuple[ContentItem, float, str]]:
-    from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
-    from django.db.models import F
+def _search_query(query: str, language: str) -> Any:
+    from django.contrib.postgres.search import SearchQuery
 
     from directus.services import SEARCH_CONFIGS
 
-    results: list[tuple[ContentItem, float, str]] = []
+    config = SEARCH_CONFIGS.get(language, "simple")
+    return SearchQuery(query, search_type="websearch", config=config), config
+
+
+def _postgres_ranked(
+    rows: Any, query: str, language: str, limit: int
+) -> list[tuple[ContentItem, float]]:
+    from django.contrib.postgres.search import SearchRank
+    from django.db.models import F
+
+    results: list[tuple[ContentItem, float]] = []
     for code in dict.fromkeys([language, DEFAULT_LANGUAGE]):
-        config = SEARCH_CONFIGS.get(code, "simple")
-        search_query = SearchQuery(query, search_type="websearch", config=config)
+        search_query, _ = _search_query(query, code)
         matched = (
             rows.filter(language=code, search_vector=search_query)
             .annotate(rank=SearchRank(F("search_vector"), search_query))
-            .order_by("-rank", "title")
+            .order_by("-rank", "pk")
             .only("key", "language", "title", "slug", "collection", "date_updated")[:limit]
         )
-        # Headlines are computed for the few hits shown only (they re-parse the text).
-        found = list(matched)
-        if not found:
-            continue
-        headlines = dict(
-            ContentItem.objects.filter(pk__in=[r.pk for r in found])
-            .annotate(
-                headline=SearchHeadline(
-                    "search_text",
-                    search_query,
-                    config=config,
-                    start_sel=_START,
-                    stop_sel=_STOP,
-                    max_words=30,
-                    min_words=12,
-                    max_fragments=2,
-                    fragment_delimiter=" … ",
-                )
-            )
-            .values_list("pk", "headline")
-        )
-        results.extend(
-            (r, float(getattr(r, "rank", 0.0)), snippet_from_markers(headlines.get(r.pk) or ""))
-            for r in found
-        )
+        results.extend((row, float(getattr(row, "rank", 0.0))) for row in matched)
     return results
 
 
-def _fallback_hits(rows: Any, query: str, limit: int) -> list[tuple[ContentItem, float, str]]:
+def _postgres_snippets(rows: list[ContentItem], query: str) -> dict[int, str]:
+    from django.contrib.postgres.search import SearchHeadline
+
+    snippets: dict[int, str] = {}
+    by_language: dict[str, list[int]] = {}
+    for row in rows:
+        by_language.setdefault(row.language, []).append(row.pk)
+    for language, pks in by_language.items():
+        search_query, config = _search_query(query, language)
+        headlines = ContentItem.objects.filter(pk__in=pks).annotate(
+            headline=SearchHeadline(
+                "search_text",
+                search_query,
+                config=config,
+                start_sel=_START,
+                stop_sel=_STOP,
+                max_words=30,
+                min_words=12,
+                max_fragments=2,
+                fragment_delimiter=" … ",
+            )
+        )
+        for pk, headline in headlines.values_list("pk", "headline"):
+            snippets[pk] = snippet_from_markers(headline or "")
+    return snippets
+
+
+def _fallback_ranked(rows: Any, query: str, limit: int) -> list[tuple[ContentItem, float]]:
     from django.db.models import Q
 
     words = [w for w in re.split(r"\s+", query) if w][:8]
@@ -201,7 +219,7 @@ def _fallback_hits(rows: Any, query: str, limit: int) -> list[tuple[ContentItem,
     for row in rows.filter(condition)[: limit * 2]:
         title_hits = sum(word.lower() in row.title.lower() for word in words)
         rank = 1.0 + title_hits
-        results.append((row, rank, snippet_plain(row.search_text, query)))
+        results.append((row, rank))
     return results
 
 

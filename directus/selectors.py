@@ -48,12 +48,32 @@ def content_item_get(*, collection: str, slug: str, language: str) -> ContentIte
 
 def content_languages(*, collection: str, key: str) -> list[str]:
     """Languages in which an item is available (default language first)."""
-    languages = set(
-        ContentItem.objects.filter(collection=collection, key=key).values_list(
-            "language", flat=True
-        )
-    )
-    return [code for code in CONTENT_LANGUAGES if code in languages]
+    ckey = cache_key("languages", str(content_version()), collection, key)
+    cached = cache.get(ckey)
+    if cached is not None:
+        return list(cached)
+    rows = ContentItem.objects.filter(collection=collection, key=key)
+    languages = set(rows.values_list("language", flat=True))
+    result = [code for code in CONTENT_LANGUAGES if code in languages]
+    cache.set(ckey, result, CACHE_TIMEOUT)
+    return result
+
+
+def content_version() -> int:
+    """A counter bumped on every mirror change: keys that include it expire all at once."""
+    version = cache.get(cache_key("version"))
+    if version is None:
+        version = int(timezone.now().timestamp() * 1000)
+        cache.add(cache_key("version"), version, None)
+        version = cache.get(cache_key("version"), version)
+    return int(version)
+
+
+def content_version_bump() -> None:
+    try:
+        cache.incr(cache_key("version"))
+    except ValueError:  # not set yet (or evicted): any new value differs from old keys
+        cache.set(cache_key("version"), int(timezone.now().timestamp() * 1000), None)
 
 
 @dataclass(frozen=True)

@@ -153,6 +153,7 @@ def content_cache_drop(*, collection: str, slugs: set[str] | None = None) -> Non
     """Forget cached lists and pages that may show ``collection``'s items."""
     from directus import selectors
 
+    selectors.content_version_bump()
     keys = [selectors.cache_key("announcements"), selectors.cache_key("navigation")]
     for language in [DEFAULT_LANGUAGE, *SEARCH_CONFIGS]:
         keys.append(selectors.cache_key("sidebar", language))

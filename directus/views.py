@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Any
 
+from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils.translation import get_language_from_request
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -15,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from directus import selectors
 from directus.client import DirectusClient, DirectusError
 from directus.constants import CONTENT_LANGUAGES, DEFAULT_LANGUAGE, Collection
+from directus.models import ContentItem
 from directus.preview import preview_token_valid, webhook_secret_valid
 from directus.rendering import markdown_render
 from directus.search import search_run
@@ -44,7 +48,23 @@ def _item_page(request: HttpRequest, collection: str, slug: str, template: str) 
     item = selectors.content_item_get(collection=collection, slug=slug, language=language)
     if item is None:
         raise Http404("No such page")
-    context = {
+    # The article and sidebar are the same for every reader until the mirror changes:
+    # render them once per content version and language.
+    fragment_key = selectors.cache_key(
+        "fragment", str(selectors.content_version()), collection, slug, language
+    )
+    fragment = cache.get(fragment_key)
+    if fragment is None:
+        fragment = render_to_string(template, _item_context(item, collection, language))
+        cache.set(fragment_key, fragment, selectors.CACHE_TIMEOUT)
+    context = {"item": item, "fragment": fragment}
+    return _remember_language(
+        request, render(request, "directus/item_page.html", context), language
+    )
+
+
+def _item_context(item: ContentItem, collection: str, language: str) -> dict[str, Any]:
+    return {
         "item": item,
         "language": item.language,
         "requested_language": language,
@@ -56,9 +76,7 @@ def _item_page(request: HttpRequest, collection: str, slug: str, template: str) 
         "sidebar": selectors.docs_sidebar(language=language)
         if collection == Collection.DOCS
         else [],
-        "live_topic": "content",
     }
-    return _remember_language(request, render(request, template, context), language)
 
 
 @require_GET
@@ -72,12 +90,12 @@ def docs_index(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def doc_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    return _item_page(request, Collection.DOCS, slug, "directus/doc_detail.html")
+    return _item_page(request, Collection.DOCS, slug, "directus/_doc_fragment.html")
 
 
 @require_GET
 def page_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    return _item_page(request, Collection.PAGES, slug, "directus/page_detail.html")
+    return _item_page(request, Collection.PAGES, slug, "directus/_page_fragment.html")
 
 
 @require_GET
