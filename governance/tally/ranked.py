@@ -213,12 +213,25 @@ def tally_schulze(
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in everyone]
     weights = list(grouped.values())
     unit = all(type(w) is int and w == 1 for w in weights)
+    # Each ballot puts i ahead of j, j ahead of i, or leaves both unranked (a tie), so
+    # d[j][i] = total - d[i][j] - tied[i][j]: one pass per unordered pair, not two.
+    total: Weight = sum(weights, 0)
+    by_ranked: dict[frozenset[int], Weight] = {}
+    for ranks, weight in grouped.items():
+        key = frozenset(ranks)
+        by_ranked[key] = by_ranked.get(key, 0) + weight
+    tied: list[list[Weight]] = [[0] * n for _ in everyone]
+    for ranked, weight in by_ranked.items():
+        unranked = [index[o] for o in options if o not in ranked]
+        for a_pos, a in enumerate(unranked):
+            for b in unranked[a_pos + 1 :]:
+                tied[a][b] += weight
     d: list[list[Weight]] = [[0] * n for _ in everyone]
     for i in everyone:
-        for j in everyone:
-            if i != j:
-                ahead = map(lt, columns[i], columns[j])
-                d[i][j] = sum(ahead) if unit else sum(compress(weights, ahead), 0)
+        for j in range(i + 1, n):
+            ahead = map(lt, columns[i], columns[j])
+            d[i][j] = sum(ahead) if unit else sum(compress(weights, ahead), 0)
+            d[j][i] = total - d[i][j] - tied[i][j]
     p: list[list[Weight]] = [[0] * n for _ in range(n)]
     for i in everyone:
         for j in everyone:

@@ -313,3 +313,23 @@ def test_accepted_quadratic_ballots_never_exceed_the_budget(choice: dict, budget
         assert quadratic_cost(choice) > budget
     else:
         assert quadratic_cost(accepted) <= budget
+
+
+def _pairwise_reference(ballots: list, options: list[int]) -> list[list[int]]:
+    """The textbook definition, one ballot and one pair at a time."""
+    n = len(options)
+    d = [[0] * n for _ in range(n)]
+    for ballot in ballots:
+        place = {o: i for i, o in enumerate(ballot.choice)}
+        for i, a in enumerate(options):
+            for j, b in enumerate(options):
+                if i != j and place.get(a, n) < place.get(b, n):
+                    d[i][j] += ballot.weight
+    return d
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(rankings, st.integers(1, 3)), max_size=40))
+def test_schulze_pairwise_matrix_matches_the_definition(items: list) -> None:
+    ballots = [Ballot(ranks, weight) for ranks, weight in items]
+    assert tally_schulze(ballots, options=OPTS).pairwise == _pairwise_reference(ballots, OPTS)
