@@ -218,6 +218,8 @@ def _directus_env(
             "IMPORT_IP_DENY_LIST": "169.254.169.254",
             # Flows and the portal poll a lot in tests; do not rate-limit loopback.
             "RATE_LIMITER_ENABLED": "false",
+            # On a busy machine the event-loop-lag guard answers 503 "Under pressure".
+            "PRESSURE_LIMITER_ENABLED": "false",
             "CACHE_ENABLED": "false",
             "WEBSOCKETS_ENABLED": "false",
             "EXTENSIONS_AUTO_RELOAD": "false",

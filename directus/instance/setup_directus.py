@@ -28,6 +28,7 @@ import hmac
 import json
 import os
 import sys
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -65,13 +66,18 @@ class Api:
         request.add_header("Authorization", f"Bearer {self.token}")
         if data is not None:
             request.add_header("Content-Type", "application/json")
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-                raw = response.read()
-        except urllib.error.HTTPError as exc:
-            detail = exc.read().decode(errors="replace")[:500]
-            raise SetupError(f"{method} {path}: HTTP {exc.code}: {detail}") from exc
-        return json.loads(raw)["data"] if raw else None
+        for attempt in range(6):
+            try:
+                with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+                    raw = response.read()
+                return json.loads(raw)["data"] if raw else None
+            except urllib.error.HTTPError as exc:
+                detail = exc.read().decode(errors="replace")[:500]
+                if exc.code == 503 and attempt < 5:  # busy; Directus applies nothing then
+                    time.sleep(0.5 * 2**attempt)
+                    continue
+                raise SetupError(f"{method} {path}: HTTP {exc.code}: {detail}") from exc
+        raise SetupError(f"{method} {path}: Directus stayed unavailable")
 
     def find(self, path: str, **filters: Any) -> list[dict[str, Any]]:
         flt = {name: {"_eq": value} for name, value in filters.items()}
