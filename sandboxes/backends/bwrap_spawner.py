@@ -66,6 +66,9 @@ def _spawn(request: dict[str, object], control: socket.socket, lifeline: int) ->
 
 def main(control_fd: int, lifeline: int) -> None:
     control = socket.socket(fileno=control_fd)
+    # Inherited on purpose from the portal; keep both out of every sandbox process.
+    os.set_inheritable(control_fd, False)
+    os.set_inheritable(lifeline, False)
     devnull = os.open(os.devnull, os.O_RDWR)
     os.dup2(devnull, 0)
     buffer = b""
