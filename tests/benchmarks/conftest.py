@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from tests.browser.server import database_url_for, uvicorn_server
+from tests.browser.server import ServerProcess, database_url_for, uvicorn_process
 
 BENCH_SECRET_KEY = "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
 
@@ -25,8 +25,8 @@ def percentile(values: list[float], q: float) -> float:
 @pytest.fixture
 def prod_like_server(
     django_db_setup: object, tmp_path: Path
-) -> Callable[..., AbstractContextManager[str]]:
-    """``with prod_like_server(workers=1, **env) as url:`` — uvicorn with DEBUG off.
+) -> Callable[..., AbstractContextManager[ServerProcess]]:
+    """``with prod_like_server(workers=1, **env) as server:`` — uvicorn with DEBUG off.
 
     Production settings (no DEBUG, a real secret key, manifest static storage, JSON logs)
     except TLS: the clients speak plain HTTP over loopback, so the SSL redirect is off.
@@ -35,7 +35,7 @@ def prod_like_server(
     if database_url is None:
         pytest.skip("benchmarks need PostgreSQL or a file database: run them with `make bench`")
 
-    def start(*, workers: int = 1, **extra_env: str) -> AbstractContextManager[str]:
+    def start(*, workers: int = 1, **extra_env: str) -> AbstractContextManager[ServerProcess]:
         env = {
             "DATABASE_URL": database_url,
             "AGORA_TESTING": "0",
@@ -50,6 +50,13 @@ def prod_like_server(
         }
         if os.environ.get("REDIS_URL"):
             env["REDIS_URL"] = os.environ["REDIS_URL"]
-        return uvicorn_server(env=env, log_path=tmp_path / "server.log", workers=workers)
+        return uvicorn_process(
+            env=env,
+            log_path=tmp_path / "server.log",
+            workers=workers,
+            # Clients keep connections open across rounds; the default (5 s) would close
+            # them under a loaded machine and make the next request fail.
+            extra_args=("--timeout-keep-alive", "120", "--backlog", "1024"),
+        )
 
     return start

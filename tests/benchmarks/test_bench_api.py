@@ -19,6 +19,7 @@ import pytest
 
 from portal.accounts.tokens import token_create
 from tests.benchmarks.conftest import percentile
+from tests.browser.server import ServerProcess
 from tests.factories import UserFactory
 
 CLIENTS = 20
@@ -53,17 +54,20 @@ async def _round(
     return latencies, time.perf_counter() - started
 
 
-async def _bench(base_url: str, auth: dict[str, str]) -> dict[str, dict[str, float]]:
+async def _bench(server: ServerProcess, auth: dict[str, str]) -> dict[str, dict[str, float]]:
     targets = {"bare": ("/api/v1/bench/bare/", {}), "api": ("/api/v1/me/", auth)}
     samples: dict[str, list[float]] = {name: [] for name in targets}
     walls: dict[str, float] = dict.fromkeys(targets, 0.0)
+    cpu: dict[str, float] = dict.fromkeys(targets, 0.0)
     limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=server.url, limits=limits, timeout=60) as client:
         for path, headers in targets.values():
             await _round(client, path, WARMUP, headers)
         for _ in range(ROUNDS):
             for name, (path, headers) in targets.items():
+                cpu_before = server.cpu_seconds()
                 latencies, wall = await _round(client, path, REQUESTS_PER_ROUND, headers)
+                cpu[name] += server.cpu_seconds() - cpu_before
                 samples[name].extend(latencies)
                 walls[name] += wall
     return {
@@ -72,6 +76,7 @@ async def _bench(base_url: str, auth: dict[str, str]) -> dict[str, dict[str, flo
             "p95_ms": percentile(samples[name], 0.95) * 1000,
             "mean_ms": statistics.fmean(samples[name]) * 1000,
             "rps": len(samples[name]) / walls[name],
+            "cpu_ms": cpu[name] * 1000 / len(samples[name]),
             "n": len(samples[name]),
         }
         for name in targets
@@ -85,28 +90,30 @@ def test_api_me_within_target_of_a_bare_django_view(prod_like_server):
     workers = int(os.environ.get("BENCH_API_WORKERS", "1"))
     with prod_like_server(
         workers=workers, AGORA_BENCH="1", API_THROTTLE_USER="10000000/min"
-    ) as url:
-        check = httpx.get(f"{url}/api/v1/me/", headers=auth, timeout=10)
+    ) as server:
+        check = httpx.get(f"{server.url}/api/v1/me/", headers=auth, timeout=10)
         assert check.status_code == 200 and check.json()["username"] == user.username
-        assert httpx.get(f"{url}/api/v1/bench/bare/", timeout=10).status_code == 200
-        stats = asyncio.run(_bench(url, auth))
+        assert httpx.get(f"{server.url}/api/v1/bench/bare/", timeout=10).status_code == 200
+        stats = asyncio.run(_bench(server, auth))
 
     bare, api = stats["bare"], stats["api"]
     ratio_p50 = api["p50_ms"] / bare["p50_ms"]
     ratio_rps = bare["rps"] / api["rps"]
+    ratio_cpu = api["cpu_ms"] / bare["cpu_ms"] if bare["cpu_ms"] else float("nan")
     print()
     print(
         f"API benchmark: {CLIENTS} concurrent clients, {ROUNDS}x{REQUESTS_PER_ROUND} "
-        f"requests per endpoint, uvicorn workers={workers}, DEBUG off, PostgreSQL + Redis"
+        f"requests per endpoint, uvicorn workers={workers}, DEBUG off, PostgreSQL + Redis, "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
     )
     for name, label in (("bare", "bare Django JSON view"), ("api", "GET /api/v1/me/ (bearer)")):
         s = stats[name]
         print(
-            f"  {label:<28} p50 {s['p50_ms']:7.2f} ms   p95 {s['p95_ms']:7.2f} ms   "
-            f"mean {s['mean_ms']:7.2f} ms   {s['rps']:8.1f} req/s   (n={s['n']:.0f})"
+            f"  {label:<26} p50 {s['p50_ms']:7.2f} ms  p95 {s['p95_ms']:7.2f} ms  "
+            f"{s['rps']:7.1f} req/s  server CPU {s['cpu_ms']:5.2f} ms/req  (n={s['n']:.0f})"
         )
     print(
-        f"  ratio API/bare: p50 {ratio_p50:.2f}x, throughput {ratio_rps:.2f}x "
-        f"(target ≤ {TARGET_RATIO}x)"
+        f"  ratio API/bare: p50 {ratio_p50:.2f}x, throughput {ratio_rps:.2f}x, "
+        f"server CPU per request {ratio_cpu:.2f}x (target <= {TARGET_RATIO}x)"
     )
     assert ratio_rps <= TARGET_RATIO, f"API throughput is {ratio_rps:.2f}x below the bare view"

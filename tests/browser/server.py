@@ -15,6 +15,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -65,11 +66,36 @@ def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float, log: Pa
     )
 
 
+@dataclass(frozen=True)
+class ServerProcess:
+    url: str
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of every process in the server's session (workers too)."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            # After the command name: state ppid pgrp session ... utime(12) stime(13).
+            if int(fields[3]) == self.pid:
+                total += int(fields[11]) + int(fields[12])
+        return total / ticks
+
+
 @contextlib.contextmanager
-def uvicorn_server(
-    *, env: Mapping[str, str], log_path: Path, workers: int = 1, timeout: float = 60
-) -> Iterator[str]:
-    """Serve ``config.asgi:application`` on a free loopback port; yield its base URL."""
+def uvicorn_process(
+    *,
+    env: Mapping[str, str],
+    log_path: Path,
+    workers: int = 1,
+    timeout: float = 60,
+    extra_args: tuple[str, ...] = (),
+) -> Iterator[ServerProcess]:
+    """Serve ``config.asgi:application`` on a free loopback port in its own session."""
     port = free_port()
     full_env = {**os.environ, **env}
     # The subprocess is not under pytest: it must not see the test process's markers.
@@ -78,7 +104,7 @@ def uvicorn_server(
     cmd = [
         sys.executable, "-m", "uvicorn", "config.asgi:application",
         "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-        "--log-level", "warning", "--no-access-log", "--lifespan", "off",
+        "--log-level", "warning", "--no-access-log", "--lifespan", "off", *extra_args,
     ]  # fmt: skip
     log = open(log_path, "wb")  # noqa: SIM115
     proc = subprocess.Popen(
@@ -87,7 +113,7 @@ def uvicorn_server(
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(url, proc, timeout, log_path)
-        yield url
+        yield ServerProcess(url=url, pid=proc.pid)
     finally:
         if proc.poll() is None:
             # Its own session: signal the whole group (uvicorn's worker processes too).
@@ -100,3 +126,12 @@ def uvicorn_server(
                     os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(5)
         log.close()
+
+
+@contextlib.contextmanager
+def uvicorn_server(
+    *, env: Mapping[str, str], log_path: Path, workers: int = 1, timeout: float = 60
+) -> Iterator[str]:
+    """Like ``uvicorn_process`` but yields just the base URL."""
+    with uvicorn_process(env=env, log_path=log_path, workers=workers, timeout=timeout) as server:
+        yield server.url
