@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import redis  # noqa: F401  (imported up front: the first probe must not pay for it)
 from django.conf import settings
 from django.core.cache import caches
 from django.db import connections
@@ -106,8 +107,12 @@ def check_database() -> CheckResult:
 
 
 def check_cache() -> CheckResult:
+    # The backend is built here rather than in the probe thread (no network I/O yet), so
+    # importing a client library on first use never counts against the timeout.
+    # Cache backends are thread-safe.
+    cache = caches["default"]
+
     def probe() -> None:
-        cache = caches["default"]
         key = f"readyz:{uuid.uuid4().hex}"
         value = uuid.uuid4().hex
         cache.set(key, value, timeout=30)
@@ -120,12 +125,12 @@ def check_cache() -> CheckResult:
 
 
 def check_channel_layer() -> CheckResult:
+    from channels.layers import get_channel_layer
+
     timeout = _timeout()
+    layer = get_channel_layer()  # built (and its module imported) outside the timed probe
 
     def probe() -> None:
-        from channels.layers import get_channel_layer
-
-        layer = get_channel_layer()
         if layer is None:
             raise RuntimeError("no channel layer configured")
 
