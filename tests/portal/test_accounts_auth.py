@@ -137,3 +137,33 @@ def test_allauth_pages_render_inside_the_site_shell(client):
         assert "portal/accounts.css" in html, url
         assert 'class="stack-form"' in html, url
         assert "<label" in html, url
+
+
+def test_github_login_is_offered_only_when_configured(client, settings):
+    assert "/accounts/github/login/" not in client.get("/accounts/login/").content.decode()
+    settings.SOCIALACCOUNT_PROVIDERS = {
+        "github": {
+            "SCOPE": ["read:user", "user:email"],
+            "APPS": [{"client_id": "abc", "secret": "def", "key": ""}],
+        }
+    }
+    html = client.get("/accounts/login/").content.decode()
+    assert "/accounts/github/login/" in html
+    assert "Continue with GitHub" in html
+
+
+def test_github_sign_in_records_the_github_handle(rf):
+    from types import SimpleNamespace
+
+    from portal.accounts.adapters import SocialAccountAdapter
+
+    sociallogin = SimpleNamespace(
+        account=SimpleNamespace(extra_data={"login": "octocat"}),
+        user=User(),
+    )
+    request = rf.get("/")
+    user = SocialAccountAdapter(request).populate_user(
+        request, sociallogin, {"email": "octo@example.org", "name": "Octo Cat"}
+    )
+    assert user.github_handle == "octocat"
+    assert user.email == "octo@example.org"
