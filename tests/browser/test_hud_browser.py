@@ -1,0 +1,40 @@
+"""The HUD's agent widget updates without a reload when a run starts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from sandboxes.agents.services import profiles_shipped_install, run_start
+from sandboxes.models import Recipe
+from sandboxes.services import recipes_builtin_install
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_hud_agent_widget_updates_live_for_an_anonymous_visitor(page: Any, maintainer: Any) -> None:
+    recipes_builtin_install()
+    profiles_shipped_install()
+    page.goto("/hud/")
+    page.wait_for_selector("#hud-agents-active")
+    assert page.inner_text("#hud-agents-active") == "0"
+    assert page.locator("#hud-ledger").count() == 0  # not a public widget
+    assert page.locator("#hud-sandboxes canvas").is_visible()  # Chart.js drew a chart
+    page.evaluate("window.__marker = 'not reloaded'")
+    page.wait_for_function("() => window.AgoraRealtime !== undefined")
+    page.wait_for_timeout(1000)  # let the subscription settle
+
+    run_start(
+        user=maintainer,
+        profile="researcher",
+        task="look around",
+        recipe=Recipe.objects.get(slug="shell"),
+        steps=[{"finish": "done"}],
+    )
+    page.wait_for_function(
+        "() => document.querySelector('#hud-agents-active').textContent === '1'",
+        timeout=10_000,
+    )
+    assert page.evaluate("window.__marker") == "not reloaded"
+    assert page.js_errors == []
