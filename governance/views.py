@@ -146,6 +146,15 @@ def proposal_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             services.proposal_update(
                 actor=request.user, proposal=proposal, body=request.POST.get("body", "")
             )
+        elif action == "outcome":
+            services.proposal_outcome_record(
+                actor=request.user, proposal=proposal, outcome=request.POST.get("outcome", "")
+            )
+        elif action == "roadmap":
+            task = services.proposal_roadmap_task_create(
+                actor=request.user, proposal=proposal, title=request.POST.get("title", "")
+            )
+            messages.success(request, f"Roadmap task {task.code} created.")
         elif action == "open-vote":
             poll = services.proposal_open_vote(actor=request.user, proposal=proposal)
             return redirect("governance:poll", pk=poll.pk)

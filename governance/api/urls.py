@@ -19,7 +19,7 @@ urlpatterns: list[URLPattern] = [
             views.ProposalActionView.as_view(action_name=name),
             name=f"proposal-{name}",
         )
-        for name in ("submit", "second", "withdraw", "open-vote", "outcome")
+        for name in ("submit", "second", "withdraw", "open-vote", "outcome", "roadmap-tasks")
     ],
     path("proposals/<int:pk>/comments/", views.CommentListView.as_view(), name="comments"),
     path(

@@ -99,6 +99,16 @@ class ProposalActionView(APIView):
             services.proposal_second(actor=user, proposal=proposal)
         elif self.action_name == "withdraw":
             services.proposal_withdraw(actor=user, proposal=proposal)
+        elif self.action_name == "roadmap-tasks":
+            task = services.proposal_roadmap_task_create(
+                actor=user,
+                proposal=proposal,
+                title=str(request.data.get("title", "")),
+                key=str(request.data.get("key", "GOV") or "GOV"),
+            )
+            return Response(
+                {"task": task.code, "title": task.title}, status=status.HTTP_201_CREATED
+            )
         elif self.action_name == "outcome":
             services.proposal_outcome_record(
                 actor=user, proposal=proposal, outcome=str(request.data.get("outcome", ""))

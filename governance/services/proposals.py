@@ -330,3 +330,34 @@ def reaction_toggle(*, actor: Any, comment: Comment, emoji: str) -> bool:
         )
     proposal_event(comment.proposal_id, "comment.reaction", {"id": comment.pk})
     return not deleted
+
+
+def proposal_roadmap_task_create(
+    *, actor: Any, proposal: Proposal, title: str, key: str = "GOV"
+) -> Any:
+    """Turn an accepted proposal into a roadmap task linked back to it (the roadmap owns
+    tasks and decides who may plan them)."""
+    from community.roadmap.services import task_create
+
+    proposal = Proposal.objects.get(pk=proposal.pk)
+    if proposal.status != ProposalStatus.ACCEPTED:
+        raise DomainError(
+            "only accepted proposals become roadmap tasks", code="bad_status", status_code=409
+        )
+    description = f"From proposal #{proposal.pk}: {proposal.title}"
+    if proposal.outcome:
+        description += f"\n\nOutcome: {proposal.outcome}"
+    task = task_create(
+        actor=actor,
+        key=key,
+        title=title or proposal.title,
+        description=description,
+        proposal=proposal,
+    )
+    audit_record(
+        actor=actor,
+        action="governance.proposal.roadmap_task",
+        obj=proposal,
+        detail={"task": task.code},
+    )
+    return task

@@ -252,3 +252,19 @@ def test_signoff_api_with_a_concern(member, other_member, api_as) -> None:
         f"/api/v1/proposals/{proposal.pk}/signoff/concerns/{concern['id']}/resolve/"
     ).json()
     assert state["status"] == "fcp" and state["fcp_ends_at"]
+
+
+def test_accepted_proposal_becomes_roadmap_task(member, maintainer, api_as) -> None:
+    from governance.models import Proposal
+    from governance.services import proposal_create, proposal_submit
+
+    proposal = proposal_create(author=member, title="Ship dark mode")
+    proposal_submit(actor=member, proposal=proposal)
+    url = f"/api/v1/proposals/{proposal.pk}/roadmap-tasks/"
+    early = api_as(maintainer).post(url, {"title": "Dark mode"})
+    assert early.status_code == 409 and early.json()["error"]["code"] == "bad_status"
+    Proposal.objects.filter(pk=proposal.pk).update(status="accepted")
+    assert api_as(member).post(url, {"title": "Dark mode"}).status_code == 403
+    created = api_as(maintainer).post(url, {"title": "Dark mode"})
+    assert created.status_code == 201
+    assert list(proposal.roadmap_tasks.values_list("title", flat=True)) == ["Dark mode"]

@@ -49,3 +49,19 @@ def test_receipts_verify_and_delegation_pages(client, member, other_member) -> N
     assert response.status_code == 302
     assert member.delegations_given.get().delegate == other_member
     assert other_member.name.encode() in client.get("/governance/delegations/").content
+
+
+def test_accepted_proposal_page_offers_follow_up(client, member, maintainer) -> None:
+    from governance.models import Proposal
+
+    proposal = proposal_create(author=member, title="Ship dark mode")
+    Proposal.objects.filter(pk=proposal.pk).update(status="accepted")
+    client.force_login(maintainer)
+    response = client.post(f"/governance/proposals/{proposal.pk}/roadmap/", {"title": "Dark"})
+    assert response.status_code == 302
+    page = client.get(f"/governance/proposals/{proposal.pk}/")
+    assert b"Create roadmap task" in page.content and b"Dark" in page.content
+    client.force_login(member)
+    client.post(f"/governance/proposals/{proposal.pk}/outcome/", {"outcome": "Done in 2.0"})
+    proposal.refresh_from_db()
+    assert proposal.outcome == "Done in 2.0"
