@@ -30,6 +30,7 @@ from sandboxes.backends.ptyproto import HEADER, MAX_FRAME, frame
 SCROLLBACK_BYTES = 64 * 1024
 LOG_MAX_BYTES = 4 * 1024 * 1024
 TICK = 0.25
+_CHILDREN: list[int] = []  # what to kill if the supervisor itself fails
 
 
 class _Client:
@@ -58,7 +59,13 @@ def supervise(
     try:
         code = _run(state, argv, env, cgroup, lifeline_fd, listener, cpu_seconds, max_age)
     except BaseException:
-        # Leave the reason where status() and an operator will find it.
+        # Never leave a sandbox without its supervisor: kill what was started, then leave
+        # the reason where status() and an operator will find it.
+        for child in _CHILDREN:
+            with contextlib.suppress(OSError):
+                os.kill(child, signal.SIGKILL)
+        with contextlib.suppress(Exception):
+            cgroup.kill_all()
         with contextlib.suppress(Exception):
             (state / "supervisor.error").write_text(traceback.format_exc())
     finally:
@@ -97,6 +104,7 @@ def _run(
         setsid=True,
         setsigdef=(signal.SIGINT, signal.SIGTERM, signal.SIGPIPE),
     )
+    _CHILDREN.append(pid)
     os.close(slave)
     started = time.monotonic()
     (state / "supervisor.pid").write_text(str(os.getpid()))
