@@ -6,6 +6,7 @@ when the second is over, so the last state always reaches viewers.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -38,9 +39,10 @@ def _send_later(name: str) -> None:
         close_old_connections()
         _send(name)
     except Exception:
-        logger.exception("HUD: publishing %s failed", name)
+        logger.warning("HUD: publishing %s failed", name, exc_info=True)
     finally:
-        connection.close()
+        with contextlib.suppress(Exception):
+            connection.close()
 
 
 def hud_notify(name: str) -> None:

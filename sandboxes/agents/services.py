@@ -48,6 +48,7 @@ from sandboxes.agents.selectors import profile_version_latest, run_can_control
 from sandboxes.agents.workspace import Workspace, WorkspaceError, WorkspaceUnavailable
 from sandboxes.models import Recipe, Sandbox, SandboxState
 from sandboxes.models.sandboxes import ENDED_STATES as SANDBOX_ENDED
+from sandboxes.services.lifecycle import sandbox_touch
 
 logger = logging.getLogger(__name__)
 
@@ -167,6 +168,24 @@ def run_usage_today(user: Any) -> dict[str, int]:
     runs = Run.objects.filter(owner=user, created_at__gte=since)
     tokens = runs.aggregate(p=Sum("prompt_tokens"), c=Sum("completion_tokens"))
     return {"runs": runs.count(), "tokens": int((tokens["p"] or 0) + (tokens["c"] or 0))}
+
+
+def run_usage_for(user: Any, *, days: int) -> dict[str, Any]:
+    """A user's agent usage over the last ``days`` days: runs, tokens, tools, CPU."""
+    runs = Run.objects.filter(owner=user, created_at__gte=timezone.now() - timedelta(days=days))
+    totals = runs.aggregate(
+        p=Sum("prompt_tokens"),
+        c=Sum("completion_tokens"),
+        t=Sum("tool_calls"),
+        cpu=Sum("cpu_seconds"),
+    )
+    return {
+        "runs": runs.count(),
+        "prompt_tokens": int(totals["p"] or 0),
+        "completion_tokens": int(totals["c"] or 0),
+        "tool_calls": int(totals["t"] or 0),
+        "cpu_seconds": round(float(totals["cpu"] or 0), 3),
+    }
 
 
 def run_limit_check(user: Any) -> None:
@@ -423,6 +442,9 @@ class _RunRecorder:
 
     def emit(self, type: str, payload: Mapping[str, Any]) -> None:
         run_publish(self.run, type, payload)
+        if type == "tool_result" and self.run.sandbox_id:
+            # The agent's commands are activity: the idle culler must leave the sandbox be.
+            sandbox_touch(sandbox_id=self.run.sandbox_id)
 
     def checkpoint(self, state: LoopState) -> None:
         fields: dict[str, Any] = {

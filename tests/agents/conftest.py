@@ -67,3 +67,32 @@ def types_of(run: Run) -> list[str]:
 
 def run_async(coro: Any) -> Any:
     return asyncio.run(coro)
+
+
+def in_thread(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """Call ``fn`` in a fresh thread and return its result.
+
+    Browser tests leave Playwright's event loop registered as running in the main thread,
+    and ``publish()`` from a thread with a running loop only schedules the event on that
+    loop; a plain thread publishes synchronously, as a worker does.
+    """
+    import threading
+
+    from django.db import connections
+
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["result"] = fn(*args, **kwargs)
+        except BaseException as exc:  # handed back to the caller
+            box["error"] = exc
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if "error" in box:
+        raise box["error"]
+    return box.get("result")

@@ -169,3 +169,14 @@ def test_confirm_on_a_run_not_waiting_is_a_conflict(
         f"/api/v1/runs/{run_id}/confirm/", {"approved": True}, format="json"
     )
     assert response.status_code == 409
+
+
+def test_usage_per_user_sums_their_runs(api_as: Any, maintainer: Any, recipe: Any) -> None:
+    post_run(api_as(maintainer))
+    run_pending_jobs()
+    body = api_as(maintainer).get("/api/v1/runs/usage/").json()
+    assert body["day"]["runs"] == 1 and body["day"]["tool_calls"] == 1
+    assert body["day"]["cpu_seconds"] >= 0
+    assert body["limits"]["runs_per_day"] == 20
+    other = api_as(UserFactory(role="maintainer")).get("/api/v1/runs/usage/").json()
+    assert other["day"]["runs"] == 0

@@ -17,7 +17,7 @@ from portal.jobs.testing import run_pending_jobs
 from sandboxes.agents.loop import INTERRUPTED_OUTPUT
 from sandboxes.agents.models import Run, RunState
 from sandboxes.agents.services import profile_version_create, run_resume, runs_reconcile
-from tests.agents.conftest import events_of, start
+from tests.agents.conftest import events_of, in_thread, start
 from tests.portal.test_jobs_worker_process import ROOT, log_tail, stop, wait_for, worker_env
 
 pytestmark = [
@@ -71,15 +71,15 @@ def test_killed_worker_leaves_the_run_interrupted_and_it_resumes_from_the_last_s
     run.refresh_from_db()
     assert run.state == RunState.RUNNING, log_tail(log)
 
-    assert runs_reconcile() == 1
+    assert in_thread(runs_reconcile) == 1
     run.refresh_from_db()
     assert run.state == RunState.INTERRUPTED
     assert run.last_step == 2
     assert "after step 2" in run.reason
     assert run.loop_state["in_flight"] == "scripted_1"
 
-    run_resume(actor=maintainer, run=run)
-    run_pending_jobs()
+    in_thread(run_resume, actor=maintainer, run=run)
+    in_thread(run_pending_jobs)
     run.refresh_from_db()
     assert run.state == RunState.SUCCEEDED, run.reason
     events = events_of(run)

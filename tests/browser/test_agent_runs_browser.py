@@ -12,6 +12,7 @@ from portal.jobs.testing import run_pending_jobs
 from sandboxes.agents.models import Run, RunState
 from sandboxes.agents.services import profiles_shipped_install
 from sandboxes.services import recipes_builtin_install
+from tests.agents.conftest import in_thread
 from tests.sandboxes.conftest import sandbox_root  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -51,14 +52,14 @@ def test_scripted_run_started_in_the_browser_shows_its_steps_live(
     )
     page.evaluate("window.__marker = 'not reloaded'")
 
-    run_pending_jobs()  # the worker's part, in this process
+    in_thread(run_pending_jobs)  # the worker's part, in this process
     run.refresh_from_db()
     assert run.state == RunState.SUCCEEDED, run.reason
 
     page.wait_for_selector("#run-timeline li[data-type='final']")
     page.wait_for_selector("#run-state:has-text('succeeded')")
     calls = page.locator("details.run-call summary").all_inner_texts()
-    assert calls == ["▶ write_file: hello.py", "▶ shell: cat hello.py"]
+    assert calls == ["▶ write_file: hello.py", "▶ shell: cat hello.py", "▶ finish"]
     assert "Let me look at it." in page.inner_text("#run-timeline")
     page.click("details.run-call >> nth=1 >> summary")  # collapsible: folds on click
     assert page.locator("pre.run-term").first.is_visible()

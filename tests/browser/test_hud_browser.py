@@ -9,6 +9,7 @@ import pytest
 from sandboxes.agents.services import profiles_shipped_install, run_start
 from sandboxes.models import Recipe
 from sandboxes.services import recipes_builtin_install
+from tests.agents.conftest import in_thread
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -25,7 +26,8 @@ def test_hud_agent_widget_updates_live_for_an_anonymous_visitor(page: Any, maint
     page.wait_for_function("() => window.AgoraRealtime !== undefined")
     page.wait_for_timeout(1000)  # let the subscription settle
 
-    run_start(
+    in_thread(
+        run_start,
         user=maintainer,
         profile="researcher",
         task="look around",

@@ -15,6 +15,7 @@ from portal.hud import publishing, selectors
 from portal.hud.widgets import WIDGETS
 from portal.models import RealtimeEvent
 from sandboxes.agents.models import Profile, ProfileVersion, Run, RunState
+from tests.agents.conftest import in_thread
 
 PUBLIC = {"agents", "sandboxes", "polls", "contributions", "content"}
 PRIVATE = {"ledger", "jobs", "api"}
@@ -112,9 +113,13 @@ def test_updates_are_pushed_at_most_once_per_second_per_widget(monkeypatch: Any)
 
     monkeypatch.setattr(publishing, "_send", recording_send)
     started = time.monotonic()
-    for _ in range(30):  # a burst of changes over ~1.5 s
-        publishing.hud_notify("agents")
-        time.sleep(0.05)
+
+    def burst() -> None:  # ~1.5 s of changes
+        for _ in range(30):
+            publishing.hud_notify("agents")
+            time.sleep(0.05)
+
+    in_thread(burst)
     last_change = timezone.now()
     elapsed = time.monotonic() - started
     deadline = time.monotonic() + 10
@@ -134,6 +139,6 @@ def test_updates_are_pushed_at_most_once_per_second_per_widget(monkeypatch: Any)
 @pytest.mark.django_db(transaction=True)
 def test_private_widgets_push_only_a_changed_ping(monkeypatch: Any) -> None:
     monkeypatch.setattr(publishing, "_last", {})
-    publishing.hud_notify("jobs")
+    in_thread(publishing.hud_notify, "jobs")
     row = RealtimeEvent.objects.get(topic="hud")
     assert row.data == {"widget": "jobs", "changed": True}

@@ -97,6 +97,18 @@ class RunViewSet(viewsets.ViewSet):
         )
         return Response(RunDetailSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 
+    @action(detail=False, methods=["get"])
+    def usage(self, request: Request) -> Response:
+        """The requesting user's usage (last 24 hours and 30 days) and daily limits."""
+        runs_per_day, tokens_per_day = services.run_limits_for(request.user)
+        return Response(
+            {
+                "day": services.run_usage_for(request.user, days=1),
+                "month": services.run_usage_for(request.user, days=30),
+                "limits": {"runs_per_day": runs_per_day, "tokens_per_day": tokens_per_day},
+            }
+        )
+
     def retrieve(self, request: Request, pk: str) -> Response:
         return Response(RunDetailSerializer(self._get(request, pk)).data)
 
