@@ -67,7 +67,8 @@ class Contribution(models.Model):
         on_delete=models.PROTECT,
         related_name="contributions",
     )
-    github_login = models.CharField(max_length=39, blank=True, db_index=True)
+    # Matched case-insensitively (UPPER), which a plain index would not serve.
+    github_login = models.CharField(max_length=39, blank=True)
     type = models.ForeignKey(ContributionType, on_delete=models.PROTECT, related_name="+")
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True, max_length=5000)
@@ -81,7 +82,6 @@ class Contribution(models.Model):
         max_length=20,
         choices=ContributionStatus.choices,
         default=ContributionStatus.PENDING,
-        db_index=True,
     )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     approved_at = models.DateTimeField(null=True, blank=True, db_index=True)

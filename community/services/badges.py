@@ -35,8 +35,10 @@ def _award(
     actor: Any = None,
     reason: str = "",
 ) -> BadgeAward | None:
-    defaults_ensure()
-    badge = Badge.objects.get(slug=slug)
+    badge = Badge.objects.filter(slug=slug).first()
+    if badge is None:
+        defaults_ensure()
+        badge = Badge.objects.get(slug=slug)
     lookup = {"badge": badge, "contributor": contributor, "epoch": epoch}
     if BadgeAward.objects.filter(**lookup).exists():
         return None

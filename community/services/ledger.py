@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -235,17 +235,25 @@ def _ledger_post(
 
 
 def _apply_deltas(deltas: dict[int, Decimal], now: Any) -> None:
-    if len(deltas) <= 50:
+    if len(deltas) <= 50 or connection.vendor != "postgresql":
         for account_id, delta in deltas.items():
             AccountBalance.objects.filter(account_id=account_id).update(
                 balance=F("balance") + delta, updated_at=now
             )
         return
-    rows = list(AccountBalance.objects.filter(account_id__in=list(deltas)))
-    for row in rows:
-        row.balance += deltas[row.account_id]
-        row.updated_at = now
-    AccountBalance.objects.bulk_update(rows, ["balance", "updated_at"], batch_size=2000)
+    # One UPDATE … FROM (VALUES …) per chunk: bulk_update's CASE WHEN is quadratic.
+    items = list(deltas.items())
+    with connection.cursor() as cursor:
+        for start in range(0, len(items), 5000):
+            chunk = items[start : start + 5000]
+            values = ", ".join(["(%s::bigint, %s::numeric)"] * len(chunk))
+            params: list[Any] = [v for pair in chunk for v in pair]
+            cursor.execute(
+                "UPDATE community_accountbalance AS b SET balance = b.balance + d.delta, "  # noqa: S608
+                f"updated_at = %s FROM (VALUES {values}) AS d(account_id, delta) "
+                "WHERE b.account_id = d.account_id",
+                [now, *params],
+            )
 
 
 def account_balance(account: Account) -> Decimal:

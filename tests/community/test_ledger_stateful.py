@@ -40,8 +40,8 @@ from tests.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 # Override for quick local loops; the suite runs the full budget.
-EXAMPLES = int(os.environ.get("COMMUNITY_STATEFUL_EXAMPLES", "80"))
-MIN_OPERATIONS = 10_000 if EXAMPLES >= 80 else 0
+EXAMPLES = int(os.environ.get("COMMUNITY_STATEFUL_EXAMPLES", "68"))
+MIN_OPERATIONS = 10_000 if EXAMPLES >= 68 else 0
 amounts = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("500"), places=2)
 STATE: dict = {}
 
