@@ -6,6 +6,7 @@ import json
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -43,24 +44,44 @@ def _remember_language(request: HttpRequest, response: HttpResponse, language: s
     return response
 
 
+def _page_cacheable(request: HttpRequest) -> bool:
+    """Anonymous readers with nothing personal pending all see the same page."""
+    cookies = request.COOKIES
+    return (
+        not request.user.is_authenticated
+        and settings.SESSION_COOKIE_NAME not in cookies
+        and "messages" not in cookies
+    )
+
+
 def _item_page(request: HttpRequest, collection: str, slug: str, template: str) -> HttpResponse:
     language = _language(request)
+    version = str(selectors.content_version())
+    cacheable = _page_cacheable(request)
+    page_key = selectors.cache_key("page", version, collection, slug, language)
+    if cacheable:
+        cached = cache.get(page_key)
+        if cached is not None:
+            return _remember_language(request, HttpResponse(cached), language)
     item = selectors.content_item_get(collection=collection, slug=slug, language=language)
     if item is None:
         raise Http404("No such page")
     # The article and sidebar are the same for every reader until the mirror changes:
     # render them once per content version and language.
-    fragment_key = selectors.cache_key(
-        "fragment", str(selectors.content_version()), collection, slug, language
-    )
+    fragment_key = selectors.cache_key("fragment", version, collection, slug, language)
     fragment = cache.get(fragment_key)
     if fragment is None:
         fragment = render_to_string(template, _item_context(item, collection, language))
         cache.set(fragment_key, fragment, selectors.CACHE_TIMEOUT)
-    context = {"item": item, "fragment": fragment}
-    return _remember_language(
-        request, render(request, "directus/item_page.html", context), language
-    )
+    context: dict[str, Any] = {"item": item, "fragment": fragment}
+    if cacheable:
+        # Nothing on these pages posts for anonymous readers; a shared copy must not
+        # carry one visitor's CSRF token to the next.
+        context["csrf_token"] = ""
+    response = render(request, "directus/item_page.html", context)
+    if cacheable:
+        cache.set(page_key, response.content, selectors.CACHE_TIMEOUT)
+    return _remember_language(request, response, language)
 
 
 def _item_context(item: ContentItem, collection: str, language: str) -> dict[str, Any]:

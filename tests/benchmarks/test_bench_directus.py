@@ -50,7 +50,7 @@ def test_freshness_from_directus_patch_to_served_page(
         "docs", {"title": "Freshness", "slug": slug, "status": "published", "body": "start"}
     )["id"]
     url = f"{live_portal}/docs/{slug}/"
-    wait_for(lambda: page_text(url)[0] == 200)
+    wait_for(lambda: page_text(url)[0] == 200, timeout=60)
     delays: list[float] = []
     with httpx.Client(timeout=10) as http:
         for n in range(50):
@@ -66,7 +66,7 @@ def test_freshness_from_directus_patch_to_served_page(
 
 def test_doc_page_from_the_mirror_vs_directus_rest(
     directus_live: DirectusClient,  # noqa: F811
-    prod_like_server: Callable[..., AbstractContextManager[str]],
+    prod_like_server: Callable[..., AbstractContextManager[Any]],
 ) -> None:
     slug = unique_slug("speed")
     body = "\n\n".join(
@@ -93,8 +93,8 @@ def test_doc_page_from_the_mirror_vs_directus_rest(
         return times
 
     # DEBUG off (cached templates); AGORA_TESTING keeps plain static storage (no manifest).
-    with prod_like_server(AGORA_TESTING="1") as url, httpx.Client(timeout=10) as http:
-        page = f"{url}/docs/{slug}/"
+    with prod_like_server(AGORA_TESTING="1") as server, httpx.Client(timeout=10) as http:
+        page = f"{server.url}/docs/{slug}/"
         assert "Part 11" in http.get(page).text
         portal = measure(http, page)
         directus = measure(http, directus_url, params={"fields": "*,translations.*"}, headers=token)

@@ -243,3 +243,15 @@ def test_search_page_highlights_matches_and_escapes_content() -> None:
     assert "Voting guide" in html and "<mark>" in html.lower()
     assert "Other" not in html and "Draft ballots" not in html
     assert "<b>counted</b>" not in html
+
+
+def test_anonymous_pages_are_shared_without_a_csrf_token_and_refresh_on_change(member) -> None:
+    apply("docs", doc_item(1, body="Version one"))
+    first = Client().get("/docs/doc-1/").content.decode()
+    assert "Version one" in first and '<meta name="csrf-token" content="">' in first
+    apply("docs", doc_item(1, body="Version two"))
+    assert "Version two" in Client().get("/docs/doc-1/").content.decode()
+    signed_in = Client()
+    signed_in.force_login(member)
+    html = signed_in.get("/docs/doc-1/").content.decode()
+    assert "Version two" in html and '<meta name="csrf-token" content="">' not in html
