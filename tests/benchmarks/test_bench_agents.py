@@ -160,12 +160,15 @@ async def _latency_stream(loop: Any, user: Any, run: Run) -> dict[str, list]:
     async with HubClient(user=user, timeout=10) as client:
         reply = await client.subscribe(run.topic, after_seq=0)
         assert reply["type"] == "subscribed", reply
-        # Baseline: publish() from a worker thread to this client, same path minus the run.
+        # Baseline: publish() from a worker thread to this client, same path minus the run
+        # (on the public hud topic, so the run's own stream holds only its events).
+        reply = await client.subscribe("hud")
+        assert reply["type"] == "subscribed", reply
         baseline = _BASELINE
         for _ in range(20):
             sent = time.time()
             await loop.run_in_executor(
-                None, lambda s=sent: publish(run.topic, "bench.ping", {"sent": s})
+                None, lambda s=sent: publish("hud", "bench.ping", {"sent": s})
             )
             while True:
                 message = await client.receive(timeout=5)

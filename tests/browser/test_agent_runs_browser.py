@@ -61,8 +61,11 @@ def test_scripted_run_started_in_the_browser_shows_its_steps_live(
     calls = page.locator("details.run-call summary").all_inner_texts()
     assert calls == ["▶ write_file: hello.py", "▶ shell: cat hello.py", "▶ finish"]
     assert "Let me look at it." in page.inner_text("#run-timeline")
-    page.click("details.run-call >> nth=1 >> summary")  # collapsible: folds on click
-    assert page.locator("pre.run-term").first.is_visible()
+    shell_call = page.locator("details.run-call").nth(1)
+    assert shell_call.evaluate("d => d.open")  # shown unfolded with its output
+    assert "print('hello')" in shell_call.locator("pre.run-term").inner_text()
+    shell_call.locator("summary").click()  # collapsible: folds on click
+    assert not shell_call.evaluate("d => d.open")
     page.wait_for_selector("#run-artifacts details[data-kind='diff']")
     assert "+print('hello')" in page.inner_text("#run-artifacts")
     assert page.evaluate("window.__marker") == "not reloaded"
