@@ -84,10 +84,9 @@ def database_from_url(url: str, *, base_dir: Path) -> dict[str, object]:
     parts = urlsplit(url)
     if parts.scheme == "sqlite":
         raw_path = unquote(parts.path)
-        if raw_path.startswith("//"):
-            path = Path(raw_path[1:])
-        else:
-            path = base_dir / raw_path.lstrip("/")
+        # sqlite:////abs/path.db is absolute; sqlite:///rel/path.db is relative to the repo.
+        absolute = raw_path.startswith("//")
+        path = Path(raw_path[1:]) if absolute else base_dir / raw_path.lstrip("/")
         if not raw_path.strip("/"):
             raise ImproperlyConfigured(f"DATABASE_URL={url!r} names no SQLite file")
         return {

@@ -28,15 +28,13 @@ VAR_DIR = Path(env_str("AGORA_VAR_DIR", str(BASE_DIR / "var")))
 DEBUG = env_bool("DEBUG", False)
 TESTING = "pytest" in sys.modules or env_bool("AGORA_TESTING", False)
 
-_DEV_SECRET = "agora-insecure-development-key-do-not-use-in-production-0123456789"
+_DEV_SECRET = "agora-insecure-development-key-do-not-use-in-production-0123456789"  # noqa: S105
 SECRET_KEY = env_secret("SECRET_KEY")
 if not SECRET_KEY:
     if DEBUG or TESTING:
         SECRET_KEY = _DEV_SECRET
     else:
-        raise ImproperlyConfigured(
-            "SECRET_KEY (or SECRET_KEY_FILE) must be set when DEBUG is off"
-        )
+        raise ImproperlyConfigured("SECRET_KEY (or SECRET_KEY_FILE) must be set when DEBUG is off")
 elif len(SECRET_KEY) < 32:
     raise ImproperlyConfigured("SECRET_KEY must be at least 32 characters long")
 
@@ -261,7 +259,9 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Agora API",
-    "DESCRIPTION": "The portal's REST API. Authenticate with a session or `Authorization: Bearer <token>`.",
+    "DESCRIPTION": (
+        "The portal's REST API. Authenticate with a session or `Authorization: Bearer <token>`."
+    ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,

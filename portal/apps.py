@@ -9,5 +9,5 @@ class PortalConfig(AppConfig):
     def ready(self) -> None:
         # Signal receivers (audit of login failures, default role on sign-up) and the
         # portal's own realtime topics register on import.
-        from portal.accounts import signals  # noqa: F401
         from portal import topics  # noqa: F401
+        from portal.accounts import signals  # noqa: F401

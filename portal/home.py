@@ -54,8 +54,15 @@ def home_sections_render(request: HttpRequest) -> list[dict[str, Any]]:
     rendered = []
     for slot_order, (key, title, placeholder) in enumerate(STANDARD_SLOTS):
         if key not in _SECTIONS:
-            rendered.append({"key": key, "title": title, "order": slot_order * 10,
-                             "html": "", "placeholder": placeholder})
+            rendered.append(
+                {
+                    "key": key,
+                    "title": title,
+                    "order": slot_order * 10,
+                    "html": "",
+                    "placeholder": placeholder,
+                }
+            )
     for section in _SECTIONS.values():
         try:
             ctx = section.context(request)
@@ -66,9 +73,23 @@ def home_sections_render(request: HttpRequest) -> list[dict[str, Any]]:
             logger.exception("home section %s failed", section.key)
             html = ""
             ctx = {}
-            rendered.append({"key": section.key, "title": section.title, "order": section.order,
-                             "html": "", "placeholder": "This section is unavailable right now."})
+            rendered.append(
+                {
+                    "key": section.key,
+                    "title": section.title,
+                    "order": section.order,
+                    "html": "",
+                    "placeholder": "This section is unavailable right now.",
+                }
+            )
             continue
-        rendered.append({"key": section.key, "title": section.title, "order": section.order,
-                         "html": html, "placeholder": ""})
+        rendered.append(
+            {
+                "key": section.key,
+                "title": section.title,
+                "order": section.order,
+                "html": html,
+                "placeholder": "",
+            }
+        )
     return sorted(rendered, key=lambda s: s["order"])

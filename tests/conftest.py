@@ -36,7 +36,7 @@ def api() -> APIClient:
 
 
 @pytest.fixture
-def api_as(db: Any):  # noqa: ANN201
+def api_as(db: Any):
     """``api_as(user)`` → an APIClient logged in as ``user`` (session auth, CSRF not enforced)."""
 
     def make(user: Any) -> APIClient:

@@ -26,8 +26,9 @@ class UserFactory(factory.django.DjangoModelFactory):
         if not create:
             return
         self.save()
-        EmailAddress.objects.get_or_create(user=self, email=self.email,
-                                           defaults={"verified": True, "primary": True})
+        EmailAddress.objects.get_or_create(
+            user=self, email=self.email, defaults={"verified": True, "primary": True}
+        )
         if extracted and extracted != "member":
             from django.contrib.auth.models import Group
 

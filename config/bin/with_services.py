@@ -70,22 +70,59 @@ def postgres(tmp: Path) -> Iterator[str]:
         os.chown(data, pw.pw_uid, pw.pw_gid)
         as_user = ["runuser", "-u", "postgres", "--"]
     subprocess.run(
-        [*as_user, str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
-         "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"],
-        check=True, stdout=subprocess.DEVNULL,
+        [
+            *as_user,
+            str(bindir / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+            "--no-sync",
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
     )
-    opts = (f"-p {port} -k {tmp} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=400 "
-            "-c shared_buffers=256MB")
+    opts = (
+        f"-p {port} -k {tmp} -c listen_addresses=127.0.0.1 -c fsync=off "
+        "-c synchronous_commit=off -c full_page_writes=off -c max_connections=400 "
+        "-c shared_buffers=256MB"
+    )
     subprocess.run(
-        [*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(tmp / "pg.log"),
-         "-w", "-t", "60", "start"],
-        check=True, stdout=subprocess.DEVNULL,
+        [
+            *as_user,
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-o",
+            opts,
+            "-l",
+            str(tmp / "pg.log"),
+            "-w",
+            "-t",
+            "60",
+            "start",
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
     )
     try:
         subprocess.run(
-            [*as_user, str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U",
-             "postgres", "agora"],
+            [
+                *as_user,
+                str(bindir / "createdb"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "-U",
+                "postgres",
+                "agora",
+            ],
             check=True,
         )
         print(f"with_services: PostgreSQL on 127.0.0.1:{port}", flush=True)
@@ -93,7 +130,9 @@ def postgres(tmp: Path) -> Iterator[str]:
     finally:
         subprocess.run(
             [*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=False,
         )
 
 
@@ -104,8 +143,21 @@ def redis(tmp: Path) -> Iterator[str]:
         sys.exit("with_services: redis-server not found (apt-get install redis-server)")
     port = free_port()
     proc = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", str(tmp), "--maxclients", "20000"],
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp),
+            "--maxclients",
+            "20000",
+        ],
         stdout=subprocess.DEVNULL,
     )
     try:
@@ -125,8 +177,10 @@ def dockerd(tmp: Path) -> Iterator[str | None]:
     """A private dockerd (own socket and data root, no iptables, no bridge)."""
     binary = shutil.which("dockerd")
     if not binary or os.geteuid() != 0:
-        print("with_services: dockerd unavailable (needs root and docker.io); Docker tests skip",
-              flush=True)
+        print(
+            "with_services: dockerd unavailable (needs root and docker.io); Docker tests skip",
+            flush=True,
+        )
         yield None
         return
     sock = tmp / "docker.sock"
@@ -134,10 +188,23 @@ def dockerd(tmp: Path) -> Iterator[str | None]:
     root.mkdir(parents=True, exist_ok=True)
     log = open(tmp / "dockerd.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen(
-        [binary, "--host", f"unix://{sock}", "--data-root", str(root), "--exec-root",
-         str(tmp / "docker-exec"), "--pidfile", str(tmp / "docker.pid"), "--iptables=false",
-         "--ip6tables=false", "--bridge=none", "--storage-driver=overlay2"],
-        stdout=log, stderr=subprocess.STDOUT,
+        [
+            binary,
+            "--host",
+            f"unix://{sock}",
+            "--data-root",
+            str(root),
+            "--exec-root",
+            str(tmp / "docker-exec"),
+            "--pidfile",
+            str(tmp / "docker.pid"),
+            "--iptables=false",
+            "--ip6tables=false",
+            "--bridge=none",
+            "--storage-driver=overlay2",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         deadline = time.monotonic() + 60
@@ -159,7 +226,9 @@ def dockerd(tmp: Path) -> Iterator[str | None]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--directus", action="store_true", help="also start a Directus instance")
     parser.add_argument("--dockerd", action="store_true", help="also start a private dockerd")
     parser.add_argument("command", nargs=argparse.REMAINDER)

@@ -16,10 +16,16 @@ class AuditEntry(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     # No database FK: deleting a user must not rewrite (or be blocked by) history.
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING,
-        db_constraint=False, related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
     )
-    actor_label = models.CharField(max_length=200, blank=True, help_text="Actor as recorded, kept if the user is deleted.")
+    actor_label = models.CharField(
+        max_length=200, blank=True, help_text="Actor as recorded, kept if the user is deleted."
+    )
     action = models.CharField(max_length=100, db_index=True)
     object_type = models.CharField(max_length=100, blank=True, db_index=True)
     object_id = models.CharField(max_length=100, blank=True, db_index=True)

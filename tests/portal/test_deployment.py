@@ -18,7 +18,9 @@ def _settings_env_names() -> set[str]:
 
 
 def test_every_setting_is_listed_in_env_example():
-    documented = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M))
+    documented = set(
+        re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M)
+    )
     missing = sorted(_settings_env_names() - documented)
     assert not missing, f".env.example lacks: {', '.join(missing)}"
 
@@ -34,7 +36,10 @@ def test_compose_file_validates():
         pytest.skip("docker-compose is not installed (apt-get install docker-compose)")
     result = subprocess.run(
         [binary, "-f", str(ROOT / "docker-compose.yml"), "config", "--services"],
-        capture_output=True, text=True, timeout=60, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
     )
     assert result.returncode == 0, result.stderr
     services = set(result.stdout.split())

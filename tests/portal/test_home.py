@@ -31,21 +31,27 @@ def test_home_shows_login_state_and_role(client, maintainer):
 
 
 @pytest.mark.django_db
-def test_registered_section_replaces_placeholder_and_failures_degrade(client, monkeypatch, settings):
+def test_registered_section_replaces_placeholder_and_failures_degrade(
+    client, monkeypatch, settings
+):
     templates = [dict(t) for t in settings.TEMPLATES]
     templates[0]["DIRS"] = [*templates[0]["DIRS"], Path(__file__).parents[1] / "templates"]
     settings.TEMPLATES = templates
     monkeypatch.setattr(home, "_SECTIONS", {})
     home.register_home_section(
-        "open_polls", title="Open polls", order=5, template="portal/test_section.html",
+        "open_polls",
+        title="Open polls",
+        order=5,
+        template="portal/test_section.html",
         context=lambda request: {"value": "poll-42"},
     )
 
     def broken(request):
         raise RuntimeError("boom")
 
-    home.register_home_section("broken", title="Broken", order=6,
-                               template="portal/test_section.html", context=broken)
+    home.register_home_section(
+        "broken", title="Broken", order=6, template="portal/test_section.html", context=broken
+    )
     response = client.get("/")
     body = response.content.decode()
     assert response.status_code == 200

@@ -60,7 +60,9 @@ def test_secret_read_from_file(monkeypatch, tmp_path):
 
 
 def test_database_url_parsing(tmp_path):
-    pg = database_from_url("postgres://u:p%40ss@db.example:5433/agora?sslmode=require", base_dir=tmp_path)
+    pg = database_from_url(
+        "postgres://u:p%40ss@db.example:5433/agora?sslmode=require", base_dir=tmp_path
+    )
     assert pg["NAME"] == "agora" and pg["PASSWORD"] == "p@ss" and pg["PORT"] == "5433"
     assert pg["OPTIONS"] == {"sslmode": "require"}
     lite = database_from_url("sqlite:///var/x.db", base_dir=tmp_path)
@@ -72,11 +74,19 @@ def test_database_url_parsing(tmp_path):
 
 
 def _check(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "AGORA_TESTING", "SECRET_KEY"}}
+    clean = {
+        k: v for k, v in os.environ.items() if k not in {"DEBUG", "AGORA_TESTING", "SECRET_KEY"}
+    }
     clean.update(env)
     clean.pop("PYTEST_CURRENT_TEST", None)
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=clean,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_startup_fails_without_secret_key_in_production():
@@ -99,6 +109,9 @@ def test_production_settings_pass_deploy_check():
             "ALLOWED_HOSTS": "agora.example",
             "CSRF_TRUSTED_ORIGINS": "https://agora.example",
         },
-        "check", "--deploy", "--fail-level", "WARNING",
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
     )
     assert result.returncode == 0, result.stdout + result.stderr
