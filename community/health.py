@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db import connection
+from django.db import connection, transaction
 
 from portal.audit import audit_verify
 
@@ -62,8 +62,23 @@ def _check(name: str, sql: str, describe: str, fmt: str) -> HealthCheck:
 def ledger_health() -> HealthReport:
     """Run every check; nothing is written.
 
+    On PostgreSQL the checks run in one transaction with enough ``work_mem``
+    for the per-transaction aggregates to stay in memory (they spill to disk otherwise).
     ROUND(…, 8) is exact on PostgreSQL (numeric); SQLite sums decimals as floats.
     """
+    if connection.vendor != "postgresql":
+        return _ledger_health()
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL work_mem = '256MB'")
+        report = _ledger_health()
+        # Roll back (to the savepoint, inside a caller's transaction): the checks only
+        # read, and this undoes SET LOCAL so the caller's settings are untouched.
+        transaction.set_rollback(True)
+    return report
+
+
+def _ledger_health() -> HealthReport:
     checks = [
         _check(
             "transactions balance",
