@@ -183,7 +183,8 @@ def test_terminal_round_trip_over_loopback(
     assert sandbox.state == "running", sandbox.reason
     samples: list[float] = []
     try:
-        with prod_like_server() as url:
+        with prod_like_server() as server:
+            url = server.url
             ws_url = url.replace("http://", "ws://") + f"/ws/terminal/{sandbox.pk}/"
             with connect(
                 ws_url, origin=url, additional_headers={"Authorization": f"Bearer {raw_token}"}

@@ -7,8 +7,10 @@ from typing import Any
 import pytest
 
 from portal.jobs.testing import run_pending_jobs
+from sandboxes.backends import backend_get
 from sandboxes.models import Sandbox
 from sandboxes.services import recipes_builtin_install, sandbox_stop
+from sandboxes.services.lifecycle import sandbox_handle
 from tests.factories import UserFactory
 
 
@@ -38,6 +40,7 @@ def test_launch_type_echo_hi_and_see_the_output(page: Any, login: Any) -> None:
         assert page.js_errors == []
     finally:
         sandbox_stop(actor=None, sandbox=sandbox)
+        backend_get(sandbox.backend).remove(sandbox_handle(sandbox))  # no workspace left
 
 
 @pytest.mark.browser
