@@ -27,7 +27,8 @@ def board(request: HttpRequest) -> HttpResponse:
         {
             "board": data,
             "milestones": Milestone.objects.all(),
-            "statuses": [(s.value, s.label) for s in selectors.BOARD_COLUMNS],
+            "columns": [s.value for s in selectors.BOARD_COLUMNS],
+            "next_url": request.get_full_path().replace("&partial=1", ""),
             "may_plan": services.roadmap_may_plan(request.user),
         },
     )

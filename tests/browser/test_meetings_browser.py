@@ -145,8 +145,9 @@ def test_board_move_with_keyboard_control_shows_live_for_another_viewer(page, lo
         watcher.wait_for_timeout(500)
         expect(watcher.locator('.kanban-list[data-status="todo"] .task-card')).to_have_count(1)
 
-        page.select_option(f"#mv-{task.code}", "in_progress")
-        page.get_by_role("button", name=f"Move {task.code}").click()
+        # Keyboard alternative to dragging: the card's "move right" button.
+        page.get_by_role("button", name=f"Move {task.code} right").focus()
+        page.keyboard.press("Enter")
         expect(page.locator("#board-status")).to_contain_text("WIP limit")
         in_progress = watcher.locator('.kanban-list[data-status="in_progress"] .task-card')
         expect(in_progress).to_have_count(2, timeout=10_000)

@@ -39,9 +39,11 @@ def test_board_move_form_and_query_count_constant(client, maintainer):
         )
     body, many = render()
     assert many == few
-    assert 'data-topic="board.m' in body and "Move OPS-001 to" in body
-    client.post("/roadmap/tasks/OPS-001/move/", {"status": "in_progress"})
+    assert 'data-topic="board.m' in body and 'aria-label="Move OPS-001 right"' in body
+    client.post("/roadmap/tasks/OPS-001/move/", {"step": "right"})  # To do → In progress
     assert "In progress" in client.get("/roadmap/tasks/OPS-001/").content.decode()
+    client.post("/roadmap/tasks/OPS-001/move/", {"status": "done"})
+    assert "Done" in client.get("/roadmap/tasks/OPS-001/").content.decode()
 
 
 def test_progress_is_weighted_by_estimate(maintainer):

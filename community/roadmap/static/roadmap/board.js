@@ -50,7 +50,7 @@
         window.Sortable.create(list, {
           group: "board",
           animation: 120,
-          filter: "select, button, a",
+          filter: "button, a",
           preventOnFilter: false,
           onEnd: function (evt) {
             if (evt.from === evt.to && evt.oldIndex === evt.newIndex) return;
@@ -59,11 +59,17 @@
         });
       });
     }
+    var columns = Array.prototype.map.call(
+      board.querySelectorAll(".kanban-list"), function (l) { return l.dataset.status; });
     board.querySelectorAll(".move-form").forEach(function (form) {
       form.addEventListener("submit", function (e) {
         e.preventDefault();
-        var code = form.closest(".task-card").dataset.code;
-        move(code, form.querySelector("select").value, null);
+        var card = form.closest(".task-card");
+        var from = columns.indexOf(card.closest(".kanban-list").dataset.status);
+        var step = e.submitter && e.submitter.value === "left" ? -1 : 1;
+        var to = Math.max(0, Math.min(columns.length - 1, from + step));
+        if (to === from) return;
+        move(card.dataset.code, columns[to], null);
       });
     });
   }
