@@ -73,4 +73,4 @@ def test_scripted_run_started_in_the_browser_shows_its_steps_live(
 
     page.goto("/runs/?profile=fixer&state=succeeded")
     assert page.locator("#run-history tbody tr").count() == 1
-    assert page.locator("#run-history .run-scripted").inner_text() == "scripted"
+    assert page.locator("#run-history .run-scripted").text_content() == "scripted"
