@@ -422,9 +422,12 @@ def directus_for_run(var_dir: Path, portal_port: int) -> Iterator[tuple[dict[str
     if fresh:
         _bootstrap(node, denv, db_file)
         _admin_token_set(db_file, state["admin_token"])
-    else:
-        _say("applying snapshot.yaml (schema changes since last run)…")
+    applied = var_dir / "snapshot.sha256"
+    digest = hashlib.sha256(SNAPSHOT.read_bytes()).hexdigest()
+    if not fresh and (not applied.exists() or applied.read_text().strip() != digest):
+        _say("applying snapshot.yaml (the schema changed since the last run)…")
         _cli(node, ["schema", "apply", "--yes", str(SNAPSHOT)], denv, "directus schema apply")
+    applied.write_text(digest + "\n")
     portal = f"http://127.0.0.1:{portal_port}"
     with _started(node, denv, url, var_dir / "directus.log"):
         run_setup(
