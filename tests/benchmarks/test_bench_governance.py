@@ -190,7 +190,8 @@ def test_cast_throughput_and_live_updates(prod_like_server: Any, tmp_path: Any) 
         API_THROTTLE_VOTE="100000/min",
         API_THROTTLE_USER="100000/min",
         UVICORN_TIMEOUT_KEEP_ALIVE="30",
-    ) as url:
+    ) as server:
+        url = server.url
         # warm both endpoints
         asyncio.run(_load(url, [("/api/v1/bench/governance-insert/", {}, {})] * 50))
         baseline = asyncio.run(
