@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import fcntl
 import glob
 import os
 import pwd
@@ -184,8 +185,18 @@ def dockerd(tmp: Path) -> Iterator[str | None]:
         yield None
         return
     sock = tmp / "docker.sock"
+    # A shared data root keeps locally built sandbox images between runs (a cache only:
+    # the tests build what is missing). Two dockerds cannot share one root, so a run that
+    # finds it taken falls back to a private root in its temporary directory.
     root = Path(os.environ.get("AGORA_DOCKER_DATA_ROOT", "/var/lib/agora-test-docker"))
     root.mkdir(parents=True, exist_ok=True)
+    lock = open(root.with_name(root.name + ".lock"), "w")  # noqa: SIM115
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        root = tmp / "docker-root"
+        root.mkdir()
+        print(f"with_services: shared docker data root busy; using {root}", flush=True)
     log = open(tmp / "dockerd.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen(
         [
@@ -223,6 +234,7 @@ def dockerd(tmp: Path) -> Iterator[str | None]:
         if proc.poll() is None:
             proc.kill()
         log.close()
+        lock.close()
 
 
 def main() -> int:
