@@ -223,5 +223,66 @@ def _fallback_ranked(rows: Any, query: str, limit: int) -> list[tuple[ContentIte
     return results
 
 
+def queryset_source(
+    *,
+    kind: str,
+    queryset: Callable[[Any], Any],
+    fields: tuple[str, str],
+    url: Callable[[Any], str],
+    updated_field: str = "updated_at",
+) -> Callable[..., list[SearchHit]]:
+    """A search source over a model: ``queryset(user)`` gives the rows the user may see,
+    ``fields`` names the (title, body) columns, ``url(row)`` links to a hit.
+
+    PostgreSQL ranks with full-text search over both columns (title weighted higher);
+    SQLite falls back to substring matching like the content sources.
+    """
+    title_field, body_field = fields
+
+    def source(query: str, *, user: Any, language: str, limit: int) -> list[SearchHit]:
+        rows = queryset(user)
+        if connection.vendor == "postgresql":
+            from django.contrib.postgres.search import SearchRank, SearchVector
+
+            search_query, config = _search_query(query, language)
+            vector = SearchVector(title_field, weight="A", config=config) + SearchVector(
+                body_field, weight="B", config=config
+            )
+            matched = list(
+                rows.annotate(rank=SearchRank(vector, search_query))
+                .filter(rank__gt=0)
+                .order_by("-rank", "pk")[:limit]
+            )
+            ranked = [(row, float(row.rank)) for row in matched]
+        else:
+            from django.db.models import Q
+
+            words = [w for w in re.split(r"\s+", query) if w][:8]
+            condition = Q()
+            for word in words:
+                condition &= Q(**{f"{title_field}__icontains": word}) | Q(
+                    **{f"{body_field}__icontains": word}
+                )
+            ranked = [
+                (row, 1.0 + sum(w.lower() in getattr(row, title_field).lower() for w in words))
+                for row in rows.filter(condition).order_by("pk")[:limit]
+            ]
+        return [
+            SearchHit(
+                kind=kind,
+                title=getattr(row, title_field),
+                url=url(row),
+                snippet=snippet_plain(
+                    f"{getattr(row, title_field)} — {getattr(row, body_field)}", query
+                ),
+                rank=rank,
+                updated=getattr(row, updated_field, None),
+            )
+            for row, rank in ranked
+        ]
+
+    return source
+
+
 search_source_register("docs", _content_source(Collection.DOCS, "doc"))
 search_source_register("pages", _content_source(Collection.PAGES, "page"))

@@ -9,6 +9,9 @@ class GovernanceConfig(AppConfig):
 
     def ready(self) -> None:
         from governance import topics  # noqa: F401 - registers the realtime topics
+        from governance.search import register_search_source
+
+        register_search_source()
 
     def demo_seed(self) -> None:
         """A proposal under discussion and an open ranked poll (idempotent)."""
