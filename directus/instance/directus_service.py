@@ -120,6 +120,40 @@ def ensure_installed() -> Path:
         return _ensure_installed()
 
 
+def _cache_dir(digest: str) -> Path:
+    """Where a finished install is kept for other checkouts (a cache, rebuilt when absent).
+
+    Compiling Directus' native modules takes minutes; a fresh clone with the same lock
+    file copies the cached tree instead. ``AGORA_DIRECTUS_CACHE=""`` turns this off.
+    """
+    base = os.environ.get("AGORA_DIRECTUS_CACHE", "/var/cache/agora-directus")
+    return Path(base) / digest if base else Path()
+
+
+def _cache_restore(digest: str) -> bool:
+    cached = _cache_dir(digest) / "node_modules"
+    if not str(_cache_dir(digest)) or not (cached / ".agora-installed").exists():
+        return False
+    _say(f"copying the cached Directus install from {cached}…")
+    shutil.rmtree(NODE_MODULES, ignore_errors=True)
+    subprocess.run(["cp", "-a", str(cached), str(NODE_MODULES)], check=True)
+    return CLI.exists() and node_binary().exists()
+
+
+def _cache_save(digest: str) -> None:
+    target = _cache_dir(digest)
+    if not str(target) or (target / "node_modules" / ".agora-installed").exists():
+        return
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix="node_modules-", dir=target))
+        subprocess.run(["cp", "-a", f"{NODE_MODULES}/.", str(staging)], check=True)
+        shutil.rmtree(staging / TEMPLATES.name, ignore_errors=True)
+        staging.rename(target / "node_modules")
+    except (OSError, subprocess.CalledProcessError) as exc:  # a cache only: never fatal
+        _say(f"could not cache the install in {target}: {exc}")
+
+
 def _ensure_installed() -> Path:
     digest = _lock_digest()
     if (
@@ -128,6 +162,10 @@ def _ensure_installed() -> Path:
         and CLI.exists()
         and node_binary().exists()
     ):
+        _cache_save(digest)
+        return node_binary()
+    if _cache_restore(digest):
+        INSTALLED_MARKER.write_text(digest + "\n")
         return node_binary()
     npm = shutil.which("npm")
     if not npm:
@@ -173,6 +211,7 @@ def _ensure_installed() -> Path:
         raise DirectusUnavailable("npm finished but Directus or Node 22 is missing")
     INSTALLED_MARKER.write_text(digest + "\n")
     _say("installed")
+    _cache_save(digest)
     return node_binary()
 
 
