@@ -15,6 +15,8 @@ from django.views.decorators.http import require_POST
 from governance import selectors, services
 from governance.models import Category, Comment, Poll, PollStatus, ProposalStatus
 from governance.rendering import markdown_render
+from governance.views_comments import comment_context
+from governance.views_signoff import signoff_context
 from portal.api.errors import DomainError
 
 
@@ -82,7 +84,9 @@ def _threaded(comments: list[Comment]) -> list[tuple[Comment, int]]:
 
 def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
     proposal = get_object_or_404(selectors.proposals_visible(user=request.user), pk=pk)
-    comments = list(proposal.comments.select_related("author").prefetch_related("reactions"))
+    comments = list(
+        proposal.comments.select_related("author").prefetch_related("reactions", "edits")
+    )
     revisions = list(proposal.revisions.all())
     latest_poll = proposal.polls.order_by("-created_at", "-id").first()
     return render(
@@ -90,12 +94,14 @@ def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "governance/proposal_detail.html",
         {
             **(_poll_context(request, latest_poll) if latest_poll else {}),
+            **signoff_context(request, proposal),
             "proposal": proposal,
             "body_html": markdown_render(proposal.body),
-            "comments": [(c, depth, markdown_render(c.body)) for c, depth in _threaded(comments)],
+            "comments": [
+                comment_context(c, request.user, depth) for c, depth in _threaded(comments)
+            ],
             "revisions": revisions,
             "polls": proposal.polls.all(),
-            "signoff": getattr(proposal, "signoff", None),
             "is_author": request.user.is_authenticated and proposal.author_id == request.user.pk,
         },
     )
