@@ -376,3 +376,4 @@ LOGGING = {
 }
 
 os.makedirs(VAR_DIR / "assets", exist_ok=True)
+os.makedirs(STATIC_ROOT, exist_ok=True)  # WhiteNoise warns on every request otherwise
