@@ -101,9 +101,18 @@ def test_p95_is_interpolated_from_histogram_buckets() -> None:
     assert selectors._quantile([], 0.95) is None
 
 
+def _quiet(monkeypatch: Any) -> None:
+    """Let updates scheduled by earlier tests fire, then start with a clean slate."""
+    for timer in list(publishing._pending.values()):
+        timer.join(5)
+    monkeypatch.setattr(publishing, "_last", {})
+    monkeypatch.setattr(publishing, "_pending", {})
+    RealtimeEvent.objects.filter(topic="hud").delete()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_updates_are_pushed_at_most_once_per_second_per_widget(monkeypatch: Any) -> None:
-    monkeypatch.setattr(publishing, "_last", {})
+    _quiet(monkeypatch)
     sent_at: list[float] = []
     send = publishing._send
 
@@ -138,7 +147,7 @@ def test_updates_are_pushed_at_most_once_per_second_per_widget(monkeypatch: Any)
 
 @pytest.mark.django_db(transaction=True)
 def test_private_widgets_push_only_a_changed_ping(monkeypatch: Any) -> None:
-    monkeypatch.setattr(publishing, "_last", {})
+    _quiet(monkeypatch)
     in_thread(publishing.hud_notify, "jobs")
     row = RealtimeEvent.objects.get(topic="hud")
     assert row.data == {"widget": "jobs", "changed": True}
