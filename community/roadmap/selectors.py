@@ -98,7 +98,7 @@ def _days(estimate: Decimal | None) -> str:
 
 
 # A column shows its first cards; beyond that the task list (filtered) takes over.
-COLUMN_CARDS = 50
+COLUMN_CARDS = 25
 
 
 def board_get(
