@@ -12,6 +12,9 @@ class CommunityConfig(AppConfig):
 
     def ready(self) -> None:
         from community import topics  # noqa: F401  (registers the realtime topic)
+        from community.home import register as register_home
+
+        register_home()
 
     def demo_seed(self) -> None:
         """Create a little demo data (idempotent)."""

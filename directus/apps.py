@@ -18,6 +18,9 @@ class DirectusConfig(AppConfig):
 
     def ready(self) -> None:
         from directus import search  # noqa: F401  (registers the docs and pages sources)
+        from directus.home import register as register_home
+
+        register_home()
 
     def demo_seed(self) -> None:
         """Fill the mirror for `make run`: from Directus when configured, else from seed.json.

@@ -12,6 +12,9 @@ class GovernanceConfig(AppConfig):
         from governance.search import register_search_source
 
         register_search_source()
+        from governance.home import register as register_home
+
+        register_home()
 
     def demo_seed(self) -> None:
         """A proposal under discussion and an open ranked poll (idempotent)."""

@@ -71,8 +71,6 @@ def home_sections_render(request: HttpRequest) -> list[dict[str, Any]]:
             html = render_to_string(section.template, ctx, request=request)
         except Exception:
             logger.exception("home section %s failed", section.key)
-            html = ""
-            ctx = {}
             rendered.append(
                 {
                     "key": section.key,

@@ -8,3 +8,6 @@ class SandboxesConfig(AppConfig):
 
     def ready(self) -> None:
         from sandboxes import topics  # noqa: F401  (registers the sandbox topic)
+        from sandboxes.home import register as register_home
+
+        register_home()
