@@ -28,6 +28,11 @@ urlpatterns = [
     path("comments/<int:comment_id>/", views_comments.comment_fragment, name="comment"),
     path("comments/<int:comment_id>/edit/", views_comments.comment_edit, name="comment-edit"),
     path("comments/<int:comment_id>/react/", views_comments.comment_react, name="comment-react"),
+    path(
+        "comments/<int:comment_id>/reactions/",
+        views_comments.comment_reactions,
+        name="comment-reactions",
+    ),
     path("polls/", views.poll_list, name="polls"),
     path("polls/new/", views_polls.poll_new, name="poll-new"),
     path("polls/<int:pk>/", views.poll_detail, name="poll"),

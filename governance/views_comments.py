@@ -99,6 +99,13 @@ def comment_edit(request: HttpRequest, comment_id: int) -> HttpResponse:
     return partial_response(request, "governance/_comment_edit.html", context, status=status)
 
 
+def comment_reactions(request: HttpRequest, comment_id: int) -> HttpResponse:
+    """The reaction bar alone (refreshed on a realtime ``comment.reaction``)."""
+    comment = _comment(request, comment_id)
+    context = {"c": comment, "reactions": reactions_summary(comment, request.user)}
+    return partial_response(request, "governance/_reactions.html", context)
+
+
 @login_required
 @require_POST
 def comment_react(request: HttpRequest, comment_id: int) -> HttpResponse:

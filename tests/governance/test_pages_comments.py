@@ -111,3 +111,11 @@ def test_comments_on_hidden_drafts_are_not_reachable(client, member, other_membe
     assert client.get(f"/governance/comments/{comment.pk}/").status_code == 404
     response = client.post(f"/governance/comments/{comment.pk}/react/", {"emoji": "👍"})
     assert response.status_code == 404 and not Reaction.objects.exists()
+
+
+def test_reaction_bar_fragment_refreshes_for_readers(client, member, comment) -> None:
+    Reaction.objects.create(comment=comment, user=member, emoji="👀")
+    response = client.get(f"/governance/comments/{comment.pk}/reactions/")
+    assert response.status_code == 200
+    assert f'id="reactions-{comment.pk}"'.encode() in response.content
+    assert '👀 <span class="count">1</span>'.encode() in response.content
