@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
@@ -96,6 +96,8 @@ def comment_edit(request: HttpRequest, comment_id: int) -> HttpResponse:
             )
             return redirect(_comment_url(comment))
     context = {"c": comment, "form": form, "depth": _depth(comment)}
+    if not is_htmx(request):  # the Edit link followed without JavaScript
+        return render(request, "governance/comment_edit_page.html", {**context, "depth": 0})
     return partial_response(request, "governance/_comment_edit.html", context, status=status)
 
 

@@ -119,3 +119,10 @@ def test_reaction_bar_fragment_refreshes_for_readers(client, member, comment) ->
     assert response.status_code == 200
     assert f'id="reactions-{comment.pk}"'.encode() in response.content
     assert '👀 <span class="count">1</span>'.encode() in response.content
+
+
+def test_edit_link_without_javascript_opens_a_full_page(client, other_member, comment) -> None:
+    client.force_login(other_member)
+    response = client.get(f"/governance/comments/{comment.pk}/edit/")
+    assert response.status_code == 200
+    assert b"<title>Edit comment" in response.content and b"First *take*" in response.content
