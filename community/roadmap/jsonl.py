@@ -46,6 +46,13 @@ _CHUNK = 2000
 # --- export ------------------------------------------------------------------------------
 
 
+def codes_by_id() -> dict[int, str]:
+    """Every task's code by id. Dependencies are mapped through this in Python rather than
+    joined twice to the task table: right after a bulk load the planner's statistics are
+    stale and that join can degrade into a nested loop over sequential scans."""
+    return dict(Task.objects.values_list("id", "code"))
+
+
 def _iso(value: datetime) -> str:
     return value.astimezone(timezone.get_fixed_timezone(0)).isoformat().replace("+00:00", "Z")
 
@@ -75,11 +82,12 @@ def tasks_export(*, tasks: Any = None) -> Iterator[str]:
         )
     )
     deps: dict[int, list[str]] = {}
-    edges = TaskDependency.objects.values_list("task_id", "depends_on__code")
+    code_of = codes_by_id()
+    edges = TaskDependency.objects.values_list("task_id", "depends_on_id")
     if tasks is not None:
-        edges = edges.filter(task__in=qs)
-    for task_id, code in edges:
-        deps.setdefault(task_id, []).append(code)
+        edges = edges.filter(task_id__in=qs.values("id"))
+    for task_id, dep_id in edges:
+        deps.setdefault(task_id, []).append(code_of[dep_id])
     for row in rows:
         yield json.dumps(
             {
@@ -332,8 +340,9 @@ def tasks_import(
     for chunk in _chunks(sorted(wanted)):
         in_db.update(Task.objects.filter(code__in=chunk).values_list("code", flat=True))
     db_edges: dict[str, set[str]] = {}
-    for task_code, dep_code in TaskDependency.objects.values_list("task__code", "depends_on__code"):
-        db_edges.setdefault(task_code, set()).add(dep_code)
+    code_of = codes_by_id()
+    for task_id, dep_id in TaskDependency.objects.values_list("task_id", "depends_on_id"):
+        db_edges.setdefault(code_of[task_id], set()).add(code_of[dep_id])
     for code, cycle in _cycles(rows, db_edges).items():
         if code in rows:
             reject(code, f"depends_on: dependency cycle {cycle}")
@@ -382,12 +391,13 @@ def _write(
             existing[task.code] = task
     old_deps: dict[int, set[str]] = {}
     if existing:
+        code_of = codes_by_id()
         ids = [t.pk for t in existing.values()]
         for chunk in _chunks(ids):
-            for task_id, dep_code in TaskDependency.objects.filter(task_id__in=chunk).values_list(
-                "task_id", "depends_on__code"
+            for task_id, dep_id in TaskDependency.objects.filter(task_id__in=chunk).values_list(
+                "task_id", "depends_on_id"
             ):
-                old_deps.setdefault(task_id, set()).add(dep_code)
+                old_deps.setdefault(task_id, set()).add(code_of[dep_id])
     new_tasks: list[Task] = []
     updated: list[Task] = []
     update_fields = {"updated_at", *_COMPARED, "label_index", "done_at", "created_at"}
