@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from governance import selectors, services
 from governance.forms import PollForm, form_error_apply
-from governance.models import Proposal
+from governance.models import CategorySettings, Proposal
 from portal.api.errors import DomainError
 
 
@@ -63,7 +63,15 @@ def proposal_poll_new(request: HttpRequest, pk: int) -> HttpResponse:
     category's discussion period, seconds and who may open it)."""
     proposal = get_object_or_404(selectors.proposals_visible(user=request.user), pk=pk)
     if request.method != "POST":
-        form = PollForm(initial=_initial(proposal.title), for_proposal=True)
+        initial = _initial(proposal.title)
+        # the category's delegation setting is the default, as for the quick "Open the vote"
+        initial["allow_delegation"] = (
+            CategorySettings.objects.filter(category=proposal.category)
+            .values_list("delegation_enabled", flat=True)
+            .first()
+            is not False
+        )
+        form = PollForm(initial=initial, for_proposal=True)
         return _render_form(request, form, proposal=proposal)
     form = PollForm(request.POST, for_proposal=True)
     if not form.is_valid():

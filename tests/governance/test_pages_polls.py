@@ -194,6 +194,7 @@ def test_the_author_opens_a_proposals_vote_with_chosen_rules(client, member, dis
     page = client.get(f"/governance/proposals/{discussed.pk}/vote/new/")
     assert page.status_code == 200 and b"Rename the project" in page.content
     assert b'name="open_now"' not in page.content
+    assert b'name="allow_delegation" id="id_allow_delegation" checked' in page.content
     response = client.post(
         f"/governance/proposals/{discussed.pk}/vote/new/",
         _form(
