@@ -1,10 +1,8 @@
 """The bridge from the roadmap to contributor rewards: a task done → a contribution.
 
-The community app owns contributions. When it offers
-``community.services.contributions.contribution_from_roadmap_task(*, user, external_id,
-title, link, effort)`` we call it; until then we create the same pending contribution
-through its public building blocks (``contributor_for``, ``contribution_type_get``),
-idempotently by ``external_id``.
+The community app owns contributions: ``contribution_from_roadmap`` creates the pending
+contribution once per task (idempotent by the task's code). Here we only translate a task
+into its arguments: the contribution type from the task's labels, effort from the estimate.
 """
 
 from __future__ import annotations
@@ -31,52 +29,19 @@ def task_done_contribution(task: Task) -> Any:
     """Emit (once) a pending contribution for the owner of a task that reached done."""
     if task.owner_id is None:
         return None
-    from community.services import contributions as community
-
-    external_id = f"roadmap:{task.code}"
-    title = f"{task.code} {task.title}"[:200]
     from django.conf import settings
 
-    link = f"{settings.SITE_URL.rstrip('/')}/roadmap/tasks/{task.code}/"
-    effort = effort_for(task.estimate_days)
-    service = getattr(community, "contribution_from_roadmap_task", None)
-    if service is not None:
-        return service(
-            user=task.owner, external_id=external_id, title=title, link=link, effort=effort
-        )
-    return _contribution_fallback(
-        task, external_id=external_id, title=title, link=link, effort=effort
-    )
+    from community.services.contributions import contribution_from_roadmap
 
-
-def _contribution_fallback(
-    task: Task, *, external_id: str, title: str, link: str, effort: str
-) -> Any:
-    from community.models import Contribution
-    from community.models.contributions import ContributionSource
-    from community.services.contributions import contribution_type_get, contributor_for
-    from portal.audit import audit_record
-
-    existing = Contribution.objects.filter(external_id=external_id).first()
-    if existing is not None:
-        return existing
-    contribution = Contribution.objects.create(
-        contributor=contributor_for(task.owner),
-        type=contribution_type_get(_type_of(task)),
-        title=title,
-        description=task.description[:5000],
-        link=link[:500],
-        effort=effort,
-        source=ContributionSource.ROADMAP,
-        external_id=external_id,
+    return contribution_from_roadmap(
+        user=task.owner,
+        task_id=task.code,
+        title=f"{task.code} {task.title}"[:200],
+        type_slug=_type_of(task),
+        link=f"{settings.SITE_URL.rstrip('/')}/roadmap/tasks/{task.code}/",
+        description=task.description,
+        effort=effort_for(task.estimate_days),
     )
-    audit_record(
-        actor=None,
-        action="contribution.roadmap",
-        obj=contribution,
-        detail={"task": task.code, "owner": task.owner_id},
-    )
-    return contribution
 
 
 _LABEL_TYPES = {

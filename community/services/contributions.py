@@ -367,6 +367,7 @@ def contribution_from_roadmap(
     title: str,
     type_slug: str = "code",
     link: str = "",
+    description: str = "",
     effort: str = Effort.MEDIUM,
 ) -> Contribution:
     """A roadmap task marked done becomes a contribution awaiting review (once per task)."""
@@ -381,6 +382,7 @@ def contribution_from_roadmap(
         contributor=contributor_for(user),
         type=kind,
         title=(title or "Roadmap task")[:200],
+        description=description[:5000],
         link=link[:500],
         effort=effort,
         source=ContributionSource.ROADMAP,

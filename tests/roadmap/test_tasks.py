@@ -139,13 +139,13 @@ def test_done_task_emits_one_contribution_for_its_owner(maintainer, member):
     )
     task_move(actor=member, task=task, status=TaskStatus.IN_PROGRESS)
     task_move(actor=member, task=task, status=TaskStatus.DONE)
-    contribution = Contribution.objects.get(external_id="roadmap:OPS-001")
+    contribution = Contribution.objects.get(external_id="roadmap:task:OPS-001")
     assert contribution.contributor.user == member
     assert contribution.source == "roadmap" and contribution.effort == "medium"
     # Reopening and finishing again does not pay twice.
     task_move(actor=member, task=task, status=TaskStatus.IN_PROGRESS)
     task_move(actor=member, task=task, status=TaskStatus.DONE)
-    assert Contribution.objects.filter(external_id="roadmap:OPS-001").count() == 1
+    assert Contribution.objects.filter(external_id="roadmap:task:OPS-001").count() == 1
     assert AuditEntry.objects.filter(action="roadmap.task.move").count() == 4
 
 
