@@ -8,30 +8,13 @@ from rest_framework import serializers
 
 from sandboxes.models import QuotaPolicy, Recipe, RecipeVersion, Sandbox
 from sandboxes.models.recipes import Language, NetworkPolicy, Visibility
+from sandboxes.services.recipes import VERSION_FIELDS
 
 
 class RecipeVersionSerializer(serializers.ModelSerializer):
     class Meta:
         model = RecipeVersion
-        fields = [
-            "number",
-            "backend",
-            "docker_image",
-            "rootfs",
-            "packages",
-            "setup_commands",
-            "default_command",
-            "env",
-            "cpus",
-            "memory_mb",
-            "pids",
-            "disk_mb",
-            "cpu_seconds",
-            "max_age_minutes",
-            "idle_timeout_minutes",
-            "network",
-            "created_at",
-        ]
+        fields = ["number", *VERSION_FIELDS, "created_at"]
 
 
 class RecipeSerializer(serializers.ModelSerializer):

@@ -157,6 +157,21 @@ class SandboxBackend(abc.ABC):
     ) -> ExecResult:
         """Run ``sh -c command`` in the sandbox's workspace; stdout and stderr merged."""
 
+    def run_setup(self, handle: Handle, spec: LaunchSpec, report: ProgressFn) -> None:
+        """Run the recipe's setup commands in order (progress 30 to 70 %); the first that
+        fails stops the launch with its exit code and the tail of its output."""
+        for index, command in enumerate(spec.setup):
+            report(
+                f"running setup ({index + 1}/{len(spec.setup)})",
+                30 + 40 * index // max(len(spec.setup), 1),
+            )
+            result = self.exec(handle, command, timeout=spec.setup_timeout)
+            if result.exit_code != 0:
+                tail = result.output[-500:].decode(errors="replace")
+                raise BackendError(
+                    f"setup command {command!r} exited with {result.exit_code}: {tail}"
+                )
+
     @abc.abstractmethod
     def list_files(self, handle: Handle, path: str = "") -> list[FileEntry]: ...
 

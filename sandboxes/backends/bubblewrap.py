@@ -344,17 +344,7 @@ class BubblewrapBackend(SandboxBackend):
         (state / "spec.json").write_text(json.dumps(data))
         handle = Handle(backend=self.name, sandbox_id=spec.sandbox_id, ref=str(state))
         try:
-            for index, command in enumerate(spec.setup):
-                report(
-                    f"running setup ({index + 1}/{len(spec.setup)})",
-                    30 + 40 * index // max(len(spec.setup), 1),
-                )
-                result = self.exec(handle, command, timeout=spec.setup_timeout)
-                if result.exit_code != 0:
-                    tail = result.output[-500:].decode(errors="replace")
-                    raise BackendError(
-                        f"setup command {command!r} exited with {result.exit_code}: {tail}"
-                    )
+            self.run_setup(handle, spec, report)
             report("starting shell", 80)
             self._start_supervisor(data, spec.shell, limits)
         except BaseException:
