@@ -43,9 +43,14 @@ PASSWORD = "correct-horse-battery"
 RESULTS_DIR = ROOT / "test-results"
 TIMEOUT_MS = 15_000
 
-# Playwright's sync API keeps an event loop in this thread; the ORM calls tests make in
-# between browser steps are still plain synchronous code.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+@pytest.fixture(autouse=True)
+def _orm_between_browser_steps(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Playwright's sync API runs an event loop in this thread while a browser is open;
+    the ORM calls a browser test makes between steps are still plain synchronous code.
+    Only browser tests get this, and the browser is closed after each test, so no other
+    test runs with a loop left in its thread."""
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -110,7 +115,7 @@ def live_url(
 # --- the browser -----------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium; `make test` does it)")

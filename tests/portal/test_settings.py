@@ -79,6 +79,7 @@ def _check(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     }
     clean.update(env)
     clean.pop("PYTEST_CURRENT_TEST", None)
+    clean.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
