@@ -96,7 +96,9 @@ def directus_live() -> DirectusClient:
     return admin_client()
 
 
-@pytest.fixture(scope="session")
+# Module scope: the worker claims every due job in the test database, so it must not
+# outlive the module that needs it (it would steal other suites' jobs).
+@pytest.fixture(scope="module")
 def live_portal(
     directus_live: DirectusClient,
     live_url: str,  # noqa: F811
