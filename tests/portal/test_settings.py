@@ -116,3 +116,17 @@ def test_production_settings_pass_deploy_check():
         "WARNING",
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_unconfigured_checkout_runs_manage_py_in_development_mode():
+    result = _check({}, "shell", "-c", "from django.conf import settings; print(settings.DEBUG)")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "True"
+
+
+def test_configured_secret_means_production_unless_debug_is_asked_for():
+    env = {"SECRET_KEY": "s" * 40, "ALLOWED_HOSTS": "agora.example"}
+    code = "from django.conf import settings; print(settings.DEBUG)"
+    result = _check(env, "shell", "-c", code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "False"
