@@ -13,6 +13,9 @@ class RoadmapConfig(AppConfig):
 
     def ready(self) -> None:
         from community.roadmap import topics  # noqa: F401  (registers board.<id>)
+        from community.roadmap.search import register_search_source
+
+        register_search_source()
 
     def demo_seed(self) -> None:
         """A milestone with a few tasks (idempotent)."""
