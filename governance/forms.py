@@ -108,12 +108,38 @@ class PollForm(forms.Form):
     is_public = forms.BooleanField(required=False, initial=True, label="Visible to visitors")
     open_now = forms.BooleanField(required=False, label="Open the poll now")
 
-    def __init__(self, *args: Any, for_proposal: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, for_proposal: bool = False, editing: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         if for_proposal:
             # A proposal's poll opens with the vote and is as public as its proposal.
             del self.fields["open_now"]
             del self.fields["is_public"]
+        elif editing:
+            # A draft being edited is opened from its page ("Open now") or at its opening time.
+            del self.fields["open_now"]
+
+    @staticmethod
+    def initial_from(poll: Any) -> dict[str, Any]:
+        """The form's initial data for editing ``poll`` (its current settings)."""
+        initial: dict[str, Any] = {
+            name: getattr(poll, name)
+            for name in (
+                "title", "description", "method", "min_selections", "max_selections",
+                "allow_none", "allow_block", "max_score", "budget", "eligible_roles",
+                "weighting", "allow_delegation", "quorum_count", "quorum_percent",
+                "majority_kind", "majority_fraction", "majority_base", "opens_at", "closes_at",
+                "extend_until_quorum", "max_closes_at", "visibility", "is_public",
+            )
+        }  # fmt: skip
+        initial["options"] = "\n".join(
+            poll.options.order_by("position").values_list("label", flat=True)
+        )
+        initial["eligible_usernames"] = " ".join(
+            sorted(poll.eligible_users.values_list("username", flat=True))
+        )
+        return initial
 
     def clean_options(self) -> list[str]:
         return [line.strip() for line in self.cleaned_data["options"].splitlines() if line.strip()]
@@ -136,6 +162,13 @@ class PollForm(forms.Form):
         data["eligible_users"] = data.pop("eligible_usernames") or None
         if data["majority_kind"] != MajorityKind.CUSTOM:
             data["majority_fraction"] = None
+        return data
+
+    def update_kwargs(self) -> dict[str, Any]:
+        """The cleaned data as ``poll_update`` keyword arguments: the form shows every
+        setting, so an emptied list of eligible members clears it."""
+        data = self.service_kwargs()
+        data["eligible_users"] = data["eligible_users"] or []
         return data
 
 

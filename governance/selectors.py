@@ -95,6 +95,11 @@ def polls_visible(*, user: Any) -> QuerySet[Poll]:
     )
 
 
+def poll_may_manage(*, poll: Poll, user: Any) -> bool:
+    """May ``user`` edit, open or close ``poll``? Its creator and stewards may."""
+    return _authenticated(user) and (poll.created_by_id == user.pk or user.has_role("steward"))
+
+
 def poll_results_visible(*, poll: Poll) -> bool:
     """Secret and anonymous-on-close polls show results only after close; named polls
     show the running tally."""

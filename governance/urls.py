@@ -36,6 +36,7 @@ urlpatterns = [
     path("polls/", views.poll_list, name="polls"),
     path("polls/new/", views_polls.poll_new, name="poll-new"),
     path("polls/<int:pk>/", views.poll_detail, name="poll"),
+    path("polls/<int:pk>/edit/", views_polls.poll_edit, name="poll-edit"),
     path("polls/<int:pk>/<str:action>/", views_polls.poll_action, name="poll-action"),
     path("receipts/", views.receipts, name="receipts"),
     path("verify/", views.verify, name="verify"),

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from governance import selectors, services
 from governance.forms import PollForm, form_error_apply
-from governance.models import CategorySettings, Proposal
+from governance.models import CategorySettings, Poll, PollStatus, Proposal
 from portal.api.errors import DomainError
 
 
@@ -26,12 +27,17 @@ def _initial(title: str = "") -> dict[str, object]:
 
 
 def _render_form(
-    request: HttpRequest, form: PollForm, *, proposal: Proposal | None = None, status: int = 200
+    request: HttpRequest,
+    form: PollForm,
+    *,
+    proposal: Proposal | None = None,
+    editing: Poll | None = None,
+    status: int = 200,
 ) -> HttpResponse:
     return render(
         request,
         "governance/poll_form.html",
-        {"form": form, "proposal": proposal},
+        {"form": form, "proposal": proposal, "editing": editing},
         status=status,
     )
 
@@ -84,6 +90,37 @@ def proposal_poll_new(request: HttpRequest, pk: int) -> HttpResponse:
         form_error_apply(form, exc)
         return _render_form(request, form, proposal=proposal, status=exc.status_code)
     messages.success(request, "The vote is set up.")
+    return redirect("governance:poll", pk=poll.pk)
+
+
+@login_required
+def poll_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Edit a draft poll (its creator or a steward), with every rule of the create form.
+    Once the poll opens its settings are frozen and the page refuses (409)."""
+    poll = get_object_or_404(
+        selectors.polls_visible(user=request.user).select_related("proposal"), pk=pk
+    )
+    if not selectors.poll_may_manage(poll=poll, user=request.user):
+        raise PermissionDenied("only the poll's creator or a steward may edit it")
+    for_proposal = poll.proposal_id is not None
+    if poll.status != PollStatus.DRAFT:
+        return render(request, "governance/poll_frozen.html", {"poll": poll}, status=409)
+    if request.method != "POST":
+        form = PollForm(
+            initial=PollForm.initial_from(poll), for_proposal=for_proposal, editing=True
+        )
+        return _render_form(request, form, proposal=poll.proposal, editing=poll)
+    form = PollForm(request.POST, for_proposal=for_proposal, editing=True)
+    if not form.is_valid():
+        return _render_form(request, form, proposal=poll.proposal, editing=poll, status=400)
+    try:
+        poll = services.poll_update(actor=request.user, poll=poll, **form.update_kwargs())
+    except DomainError as exc:
+        form_error_apply(form, exc)
+        return _render_form(
+            request, form, proposal=poll.proposal, editing=poll, status=exc.status_code
+        )
+    messages.success(request, f"Poll “{poll.title}” saved.")
     return redirect("governance:poll", pk=poll.pk)
 
 

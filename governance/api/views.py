@@ -34,6 +34,17 @@ def _poll(request: Request, pk: int) -> Poll:
     return get_object_or_404(selectors.polls_visible(user=request.user), pk=pk)
 
 
+def _users_by_id(user_ids: list[int]) -> list[Any]:
+    users = list(get_user_model().objects.filter(pk__in=user_ids))
+    if len(users) != len(set(user_ids)):
+        raise DomainError(
+            "unknown user ids in eligible_users",
+            code="unknown_user",
+            fields={"eligible_users": ["Unknown user ids."]},
+        )
+    return users
+
+
 class ProposalListView(APIView):
     def get(self, request: Request) -> Response:
         qs = selectors.proposals_filter(
@@ -184,9 +195,7 @@ class PollListView(APIView):
                 code="use_open_vote",
             )
         user_ids = fields.pop("eligible_users", None)
-        eligible = list(get_user_model().objects.filter(pk__in=user_ids)) if user_ids else None
-        if user_ids and len(eligible or []) != len(set(user_ids)):
-            raise DomainError("unknown user ids in eligible_users", code="unknown_user")
+        eligible = _users_by_id(user_ids) if user_ids else None
         poll = services.poll_create(actor=request.user, eligible_users=eligible, **fields)
         if open_now:
             poll = services.poll_open(poll=poll, actor=request.user)
@@ -204,8 +213,11 @@ class PollDetailView(APIView):
         changed = {k: v for k, v in data.validated_data.items() if k in request.data}
         changed.pop("proposal", None)
         changed.pop("open_now", None)
-        changed.pop("eligible_users", None)
-        poll = services.poll_update(actor=request.user, poll=poll, **changed)
+        user_ids = changed.pop("eligible_users", None)
+        eligible = _users_by_id(user_ids) if user_ids is not None else None
+        poll = services.poll_update(
+            actor=request.user, poll=poll, eligible_users=eligible, **changed
+        )
         return Response(s.PollSerializer(poll).data)
 
 

@@ -137,9 +137,7 @@ def poll_create(
         poll.is_public = proposal.is_public
     if not poll.title:
         raise DomainError("a poll needs a title", code="title_required")
-    labels = [o.strip() for o in (options or []) if o and o.strip()]
-    if len(set(labels)) != len(labels):
-        raise DomainError("options must be distinct", code="duplicate_option")
+    labels = _labels_clean(options or [])
     _validate(poll, labels)
     poll.save()
     PollOption.objects.bulk_create(
@@ -156,9 +154,27 @@ def poll_create(
     return poll
 
 
+def _labels_clean(options: list[str]) -> list[str]:
+    labels = [o.strip() for o in options if o and o.strip()]
+    if len(set(labels)) != len(labels):
+        raise DomainError("options must be distinct", code="duplicate_option")
+    return labels
+
+
 @transaction.atomic
-def poll_update(*, actor: Any, poll: Poll, options: list[str] | None = None, **rules: Any) -> Poll:
-    """Change a draft poll. Every setting is frozen once the poll opens."""
+def poll_update(
+    *,
+    actor: Any,
+    poll: Poll,
+    options: list[str] | None = None,
+    eligible_users: list[Any] | None = None,
+    **rules: Any,
+) -> Poll:
+    """Change a draft poll. Every setting is frozen once the poll opens.
+
+    ``options`` and ``eligible_users`` replace the current ones when given (an empty
+    ``eligible_users`` list clears the explicit electorate); ``None`` leaves them as they are.
+    """
     poll = _locked(poll)
     if not _may_manage(actor, poll):
         raise DomainError(
@@ -171,21 +187,32 @@ def poll_update(*, actor: Any, poll: Poll, options: list[str] | None = None, **r
     unknown = set(rules) - CONFIG_FIELDS
     if unknown:
         raise DomainError(f"unknown poll settings: {sorted(unknown)}", code="unknown_setting")
+    if poll.proposal_id is not None:
+        # A proposal's poll is exactly as public as its proposal.
+        rules.pop("is_public", None)
     for name, value in rules.items():
         setattr(poll, name, value)
-    _validate(poll, options)
+    if isinstance(rules.get("title"), str):
+        poll.title = poll.title.strip()
+        if not poll.title:
+            raise DomainError("a poll needs a title", code="title_required")
+    labels = _labels_clean(options) if options is not None else None
+    _validate(poll, labels)
     poll.save()
-    if options is not None:
-        poll.options.all().delete()
-        PollOption.objects.bulk_create(
-            [PollOption(poll=poll, label=label, position=i) for i, label in enumerate(options)]
-        )
-    audit_record(
-        actor=actor,
-        action="governance.poll.update",
-        obj=poll,
-        detail={k: str(v) for k, v in rules.items()},
-    )
+    if labels is not None:
+        current = list(poll.options.order_by("position").values_list("label", flat=True))
+        if current != labels:
+            poll.options.all().delete()
+            PollOption.objects.bulk_create(
+                [PollOption(poll=poll, label=label, position=i) for i, label in enumerate(labels)]
+            )
+    detail: dict[str, Any] = {k: str(v) for k, v in rules.items()}
+    if labels is not None:
+        detail["options"] = labels
+    if eligible_users is not None:
+        poll.eligible_users.set(eligible_users)
+        detail["eligible_users"] = sorted(u.pk for u in eligible_users)
+    audit_record(actor=actor, action="governance.poll.update", obj=poll, detail=detail)
     return poll
 
 
