@@ -3,12 +3,18 @@
 Client → server::
 
     {"action": "subscribe", "topic": "poll.12", "after_seq": 41}   # after_seq optional
+    {"action": "subscribe", "topic": "run.7", "after_seq": 0, "batch": true}
     {"action": "unsubscribe", "topic": "poll.12"}
     {"action": "ping"}
 
 Server → client: events ``{"topic","seq","type","data","ts"}``; a
 ``{"type":"subscribed","topic","seq","data":{"truncated"}}`` ack per subscription;
 ``{"type":"error","topic","data":{"code","message"}}`` for anything refused or malformed.
+
+A subscription with ``"batch": true`` receives events read from the database (replay,
+gap fills) as frames holding a JSON array of envelopes, in seq order — one frame per
+page of up to a few thousand events instead of one per event. Live events are single
+envelopes either way, so clients that do not ask for batches see the same protocol.
 
 The channel layer is only the fast path. For each topic the consumer remembers the last
 seq it delivered, drops duplicates and, when a live event skips ahead, reads the missing
@@ -17,6 +23,8 @@ ones from the database first — so a dropped layer message delays an event, nev
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 from typing import Any
@@ -34,7 +42,7 @@ from portal.realtime.registry import (
     topic_is_public,
     topic_resolve,
 )
-from portal.realtime.selectors import events_between, topic_seq_current
+from portal.realtime.selectors import EncodedEvents, events_text_between, topic_seq_current
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +68,7 @@ def _authorize(spec: TopicSpec, key: str, user: Any) -> tuple[bool, str]:
 
 
 _seq_current = database_sync_to_async(topic_seq_current)
-_events_between = database_sync_to_async(events_between)
+_events_text_between = database_sync_to_async(events_text_between)
 
 
 class HubConsumer(AsyncJsonWebsocketConsumer):
@@ -70,6 +78,7 @@ class HubConsumer(AsyncJsonWebsocketConsumer):
 
     async def connect(self) -> None:
         self.subscriptions: dict[str, int] = {}  # topic → last seq delivered
+        self.batched: set[str] = set()  # topics whose stored events go out as arrays
         self.counted = False
         if self.scope.get("auth_error"):
             await self.close(code=CLOSE_AUTH_FAILED)
@@ -107,7 +116,9 @@ class HubConsumer(AsyncJsonWebsocketConsumer):
             return
         action = content.get("action")
         if action == "subscribe":
-            await self._subscribe(content.get("topic"), content.get("after_seq"))
+            await self._subscribe(
+                content.get("topic"), content.get("after_seq"), content.get("batch") is True
+            )
         elif action == "unsubscribe":
             await self._unsubscribe(content.get("topic"))
         elif action == "ping":
@@ -115,7 +126,7 @@ class HubConsumer(AsyncJsonWebsocketConsumer):
         else:
             await self._error("bad_request", 'action must be "subscribe", "unsubscribe" or "ping"')
 
-    async def _subscribe(self, topic: Any, after_seq: Any) -> None:
+    async def _subscribe(self, topic: Any, after_seq: Any, batch: bool = False) -> None:
         try:
             spec, key = topic_resolve(topic)
         except TopicError as exc:
@@ -145,6 +156,8 @@ class HubConsumer(AsyncJsonWebsocketConsumer):
         # is then either replayed below or arrives live (and is deduplicated by seq).
         await self.channel_layer.group_add(group_name(topic), self.channel_name)
         resync.follow(topic, self)
+        if batch:
+            self.batched.add(topic)
         current = await _seq_current(topic=topic)
         if after_seq is None or after_seq >= current:
             # No replay requested, or nothing missed (a seq above ours means the stream
@@ -154,16 +167,42 @@ class HubConsumer(AsyncJsonWebsocketConsumer):
             return
 
         self.subscriptions[topic] = after_seq
-        replay = await _events_between(topic=topic, after=after_seq, upto=current)
-        truncated = not replay or replay[0]["seq"] > after_seq + 1
+        page = await _events_text_between(topic=topic, after=after_seq, upto=current)
+        truncated = not page.texts or page.first_seq > after_seq + 1
         await self._ack(topic, current, truncated=truncated)
-        while replay:
-            for event in replay:
-                await self._deliver(event)
-            if replay[-1]["seq"] >= current:
-                break
-            replay = await _events_between(topic=topic, after=replay[-1]["seq"], upto=current)
-        self.subscriptions[topic] = current
+        await self._send_pages(topic, page, current)
+        if topic in self.subscriptions:
+            self.subscriptions[topic] = max(self.subscriptions[topic], current)
+
+    async def _send_pages(self, topic: str, page: EncodedEvents, upto: int) -> None:
+        """Send ``page`` and every later stored page up to ``upto``.
+
+        The next page is read from the database while the current one is being sent.
+        """
+        ahead: asyncio.Future[EncodedEvents] | None = None
+        try:
+            while page.texts:
+                if page.last_seq < upto:
+                    ahead = asyncio.ensure_future(
+                        _events_text_between(topic=topic, after=page.last_seq, upto=upto)
+                    )
+                await self._deliver_page(topic, page)
+                if ahead is None:
+                    break
+                page, ahead = await ahead, None
+        finally:
+            if ahead is not None:
+                ahead.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await ahead
+
+    async def _fill(self, topic: str, upto: int) -> None:
+        """Send the stored events after the last one this socket got, up to ``upto``."""
+        last = self.subscriptions.get(topic)
+        if last is None or last >= upto:
+            return
+        page = await _events_text_between(topic=topic, after=last, upto=upto)
+        await self._send_pages(topic, page, upto)
 
     async def _unsubscribe(self, topic: Any) -> None:
         if not isinstance(topic, str) or topic not in self.subscriptions:
@@ -174,6 +213,7 @@ class HubConsumer(AsyncJsonWebsocketConsumer):
 
     async def _leave(self, topic: str) -> None:
         self.subscriptions.pop(topic, None)
+        self.batched.discard(topic)
         resync.unfollow(topic, self)
         try:
             await self.channel_layer.group_discard(group_name(topic), self.channel_name)
@@ -201,30 +241,31 @@ class HubConsumer(AsyncJsonWebsocketConsumer):
             return  # not (or no longer) subscribed, or already delivered
         if event["seq"] > last + 1:
             # A layer message was dropped (or is still on its way): fill from the DB.
-            missing = await _events_between(topic=topic, after=last, upto=event["seq"] - 1)
-            for earlier in missing:
-                await self._deliver(earlier)
+            await self._fill(topic, event["seq"] - 1)
         await self._deliver(event, message.get("text"))
 
     async def realtime_catchup(self, message: dict[str, Any]) -> None:
         """The process's resync check saw stored events this socket was not sent."""
         topic, seq = message["topic"], message["seq"]
-        last = self.subscriptions.get(topic)
-        while last is not None and last < seq:
-            missing = await _events_between(topic=topic, after=last, upto=seq)
-            if not missing:  # pruned from the buffer: nothing left to send
-                if topic in self.subscriptions:
-                    self.subscriptions[topic] = max(self.subscriptions[topic], seq)
-                break
-            for event in missing:
-                await self._deliver(event)
-            last = self.subscriptions.get(topic)
+        await self._fill(topic, seq)
+        if topic in self.subscriptions:
+            # Whatever is still missing was pruned from the buffer: nothing left to send.
+            self.subscriptions[topic] = max(self.subscriptions[topic], seq)
 
     async def _deliver(self, event: Envelope, text: str | None = None) -> None:
         await self.send(text_data=text or json.dumps(event))
         topic = event["topic"]
         if topic in self.subscriptions:
             self.subscriptions[topic] = max(self.subscriptions[topic], event["seq"])
+
+    async def _deliver_page(self, topic: str, page: EncodedEvents) -> None:
+        if topic in self.batched:
+            await self.send(text_data="[" + ",".join(page.texts) + "]")
+        else:
+            for text in page.texts:
+                await self.send(text_data=text)
+        if topic in self.subscriptions:
+            self.subscriptions[topic] = max(self.subscriptions[topic], page.last_seq)
 
     async def _ack(self, topic: str, seq: int, *, truncated: bool) -> None:
         await self.send_json(

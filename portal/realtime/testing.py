@@ -11,6 +11,7 @@ Used by the hub's own tests and by apps testing their topics' authorization::
 from __future__ import annotations
 
 import uuid
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -93,6 +94,9 @@ class HubClient:
         self.connected = False
         self.close_code: int | None = None
         self.communicator: WebsocketCommunicator | None = None
+        # Envelopes of a received batch frame not yet returned by ``receive()``.
+        self._pending: deque[dict[str, Any]] = deque()
+        self.frames = 0  # websocket frames received
 
     async def connect(self) -> bool:
         from config.asgi import application
@@ -120,21 +124,32 @@ class HubClient:
         await self.communicator.send_to(text_data=text)
 
     async def receive(self, timeout: float | None = None) -> dict[str, Any]:
+        """The next message; the envelopes of a batch frame are returned one at a time."""
         assert self.communicator is not None
-        message: dict[str, Any] = await self.communicator.receive_json_from(
-            timeout=timeout or self.timeout
-        )
-        return message
+        while not self._pending:
+            message: Any = await self.communicator.receive_json_from(
+                timeout=timeout or self.timeout
+            )
+            self.frames += 1
+            if isinstance(message, list):
+                self._pending.extend(message)
+            else:
+                return dict(message)
+        return self._pending.popleft()
 
     async def nothing_received(self, timeout: float = 0.5) -> bool:
         assert self.communicator is not None
         return bool(await self.communicator.receive_nothing(timeout=timeout))
 
-    async def subscribe(self, topic: str, after_seq: int | None = None) -> dict[str, Any]:
+    async def subscribe(
+        self, topic: str, after_seq: int | None = None, *, batch: bool = False
+    ) -> dict[str, Any]:
         """Send a subscribe and return the reply (the ``subscribed`` ack or an error)."""
         message: dict[str, Any] = {"action": "subscribe", "topic": topic}
         if after_seq is not None:
             message["after_seq"] = after_seq
+        if batch:
+            message["batch"] = True
         await self.send(message)
         return await self.receive()
 

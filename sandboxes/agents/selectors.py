@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from portal.accounts.roles import user_has_role
 from portal.models import RealtimeEvent
-from portal.realtime.events import Envelope, envelope_from_row
+from portal.realtime.events import Envelope
 from sandboxes.agents.models import Profile, ProfileVersion, Run
 
 EVENTS_PAGE_MAX = 1000
@@ -25,6 +25,21 @@ def profile_version_latest(name: str) -> ProfileVersion | None:
         .order_by("-number")
         .first()
     )
+
+
+def profile_versions(profile: Profile) -> list[ProfileVersion]:
+    """Every version of ``profile``, newest first, with its author and number of runs."""
+    return list(
+        profile.versions.select_related("created_by")
+        .annotate(run_count=Count("runs"))
+        .order_by("-number")
+    )
+
+
+def profiles_with_history() -> QuerySet[Profile]:
+    """Every profile (archived too) with its versions newest first: the stewards' list."""
+    versions = ProfileVersion.objects.select_related("created_by").order_by("-number")
+    return Profile.objects.prefetch_related(Prefetch("versions", queryset=versions))
 
 
 def run_can_view(user: Any, run: Run) -> bool:
@@ -72,5 +87,13 @@ def run_get_for_user(user: Any, pk: int | str) -> Run | None:
 def run_events(*, run: Run, after_seq: int = 0, limit: int = 500) -> list[Envelope]:
     """The run's persisted events with ``seq > after_seq``, oldest first."""
     limit = max(1, min(limit, EVENTS_PAGE_MAX))
-    rows = RealtimeEvent.objects.filter(topic=run.topic, seq__gt=after_seq).order_by("seq")[:limit]
-    return [envelope_from_row(row) for row in rows]
+    topic = run.topic
+    rows = (
+        RealtimeEvent.objects.filter(topic=topic, seq__gt=after_seq)
+        .order_by("seq")
+        .values_list("seq", "type", "data", "ts")[:limit]
+    )
+    return [
+        {"topic": topic, "seq": seq, "type": type_, "data": data, "ts": ts.isoformat()}
+        for seq, type_, data, ts in rows
+    ]

@@ -363,7 +363,7 @@ async def test_subscriptions_per_socket_are_capped(
 async def test_replay_of_a_long_persisted_stream_arrives_complete_and_in_order(
     topics: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(realtime_selectors, "REPLAY_CHUNK", 3)
+    monkeypatch.setattr(realtime_selectors, "REPLAY_TEXT_CHUNK", 3)
     for n in range(10):
         await store(topic="tlog", type="step", data={"n": n})
     async with HubClient() as client:

@@ -68,8 +68,7 @@ ws = sockets[3];
 ws.open();
 out.resubscribes = ws.sent.slice();
 ws.receive({ type: "subscribed", topic: "poll.1", seq: 9, data: { truncated: false } });
-ws.receive(event(8));          // replayed
-ws.receive(event(9));          // replayed
+ws.receive([event(8), event(9)]);  // replayed: one frame holding a page of events
 ws.receive(event(8));          // late duplicate from the old stream
 ws.receive(event(10));         // live
 out.lastSeq = rt.lastSeq("poll.1");
@@ -100,19 +99,23 @@ def run() -> dict[str, Any]:
 def test_client_opens_one_socket_to_the_same_origin_ws_endpoint(run: dict[str, Any]) -> None:
     assert run["url"] == "wss://agora.example/ws/"
     assert run["firstSubscribes"] == [
-        {"action": "subscribe", "topic": "poll.1"},
-        {"action": "subscribe", "topic": "secret.9"},
+        {"action": "subscribe", "topic": "poll.1", "batch": True},
+        {"action": "subscribe", "topic": "secret.9", "batch": True},
     ]
 
 
 def test_client_delivers_each_seq_once_in_order_across_reconnects(run: dict[str, Any]) -> None:
+    # 8 and 9 arrive together in one replay frame (an array), then 8 again as a late
+    # duplicate and 10 live.
     assert run["got"] == [6, 7, 8, 9, 10]
     assert run["lastSeq"] == 10
 
 
 def test_client_resubscribes_with_its_last_seq_but_not_refused_topics(run: dict[str, Any]) -> None:
     assert run["errors"] == ["forbidden"]
-    assert run["resubscribes"] == [{"action": "subscribe", "topic": "poll.1", "after_seq": 7}]
+    assert run["resubscribes"] == [
+        {"action": "subscribe", "topic": "poll.1", "after_seq": 7, "batch": True}
+    ]
 
 
 def test_client_backs_off_exponentially_with_jitter(run: dict[str, Any]) -> None:

@@ -8,7 +8,9 @@
  * Events are {topic, seq, type, data, ts}. The client remembers the last seq of every
  * topic; after a dropped connection it reconnects with exponential backoff and jitter and
  * resubscribes with after_seq, so the server replays what was missed. Events are
- * delivered once each, in seq order.
+ * delivered once each, in seq order. Subscriptions ask for batches: replayed events
+ * arrive as one frame holding an array of envelopes per page (a long run's history in a
+ * handful of frames); live events are single envelopes.
  */
 (function () {
   "use strict";
@@ -44,7 +46,7 @@
   }
 
   function sendSubscribe(topic, entry) {
-    var message = { action: "subscribe", topic: topic };
+    var message = { action: "subscribe", topic: topic, batch: true };
     if (entry.lastSeq !== null) message.after_seq = entry.lastSeq;
     send(message);
   }
@@ -113,7 +115,11 @@
     ws.onmessage = function (frame) {
       var message;
       try { message = JSON.parse(frame.data); } catch (err) { return; }
-      handleMessage(message);
+      if (Array.isArray(message)) {
+        for (var i = 0; i < message.length; i++) handleMessage(message[i]);
+      } else {
+        handleMessage(message);
+      }
     };
     ws.onclose = function (event) {
       if (socket !== ws) return;
