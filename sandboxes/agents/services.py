@@ -89,16 +89,33 @@ def _conflict(message: str) -> DomainError:
 
 
 @transaction.atomic
-def profile_version_create(*, actor: Any, name: str, **fields: Any) -> ProfileVersion:
+def profile_version_create(
+    *,
+    actor: Any,
+    name: str,
+    new_profile: bool = False,
+    base_version: int | None = None,
+    **fields: Any,
+) -> ProfileVersion:
     """A steward's edit: a new version of profile ``name`` (created if new).
 
     Fields not given are copied from the latest version; the result is validated by the
-    runtime's ``AgentProfile`` before anything is written.
+    runtime's ``AgentProfile`` before anything is written. Runs keep the version they
+    started with. ``new_profile=True`` refuses an existing name; ``base_version`` (the
+    version the editor started from) refuses to overwrite a newer version saved meanwhile.
     """
     if not user_has_role(actor, "steward"):
         raise _forbidden("only stewards can edit agent profiles")
-    profile, _ = Profile.objects.select_for_update().get_or_create(name=name)
+    profile, created = Profile.objects.select_for_update().get_or_create(name=name)
+    if new_profile and not created:
+        raise _invalid(f"a profile named {name!r} already exists", "name")
     latest = profile.versions.order_by("-number").first()
+    if base_version is not None and latest is not None and latest.number != base_version:
+        author = latest.created_by.email if latest.created_by else "the installer"
+        raise _conflict(
+            f"{name} changed while you were editing: v{latest.number} was saved by {author} "
+            f"at {latest.created_at:%Y-%m-%d %H:%M} UTC; reload to edit the latest version"
+        )
     keys = (
         "purpose",
         "system_prompt",

@@ -1,4 +1,5 @@
-"""HTML pages: run history, the start form, the run page (live timeline) and its actions.
+"""HTML pages: run history, the start form, the run page (live timeline) and its actions;
+the stewards' agent profile pages (every save is a new version).
 
 Views stay thin: they call selectors and services; a ``DomainError`` becomes a message.
 """
@@ -10,6 +11,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -17,7 +19,8 @@ from django.views.decorators.http import require_POST
 from portal.accounts.roles import user_has_role
 from portal.api.errors import DomainError
 from sandboxes.agents import selectors, services
-from sandboxes.agents.models import Run, RunState
+from sandboxes.agents.forms import ProfileVersionForm
+from sandboxes.agents.models import Profile, Run, RunState
 from sandboxes.models import Sandbox, SandboxState
 from sandboxes.selectors import recipe_get_for_user, recipes_visible
 
@@ -53,6 +56,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
             "profiles": selectors.profiles_active(),
             "states": RunState.choices,
             "can_start": user_has_role(request.user, "maintainer"),
+            "can_edit_profiles": user_has_role(request.user, "steward"),
         },
     )
 
@@ -152,3 +156,94 @@ def run_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect("agents:run_detail", pk=run.pk)
+
+
+# --- agent profiles (stewards) ------------------------------------------------------------
+
+
+def _steward_only(request: HttpRequest) -> None:
+    if not user_has_role(request.user, "steward"):
+        raise PermissionDenied("only stewards can edit agent profiles")
+
+
+@login_required
+def profile_list(request: HttpRequest) -> HttpResponse:
+    _steward_only(request)
+    return render(
+        request, "agents/profile_list.html", {"profiles": selectors.profiles_with_history()}
+    )
+
+
+def _profile_save(
+    request: HttpRequest, form: ProfileVersionForm, *, name: str, base_version: int | None
+) -> HttpResponse | None:
+    """Create the version, or put the service's refusal on the form (None: re-render)."""
+    if not form.is_valid():
+        return None
+    try:
+        version = services.profile_version_create(
+            actor=request.user,
+            name=name,
+            new_profile=form.creating,
+            base_version=base_version,
+            **form.version_fields(),
+        )
+    except DomainError as exc:
+        field = next(iter(exc.fields or {}), None)
+        form.add_error(field if field in form.fields else None, exc.message)
+        return None
+    messages.success(request, f"Saved {version.profile.name} v{version.number}.")
+    return redirect("agents:profile_edit", name=version.profile.name)
+
+
+@login_required
+def profile_new(request: HttpRequest) -> HttpResponse:
+    _steward_only(request)
+    form = ProfileVersionForm(
+        request.POST or None,
+        creating=True,
+        initial={"tools": ["read_file", "list_files", "search", "finish"], "max_steps": 30,
+                 "max_wall_seconds": 900, "max_tokens": 200_000, "risky_policy": "confirm"},
+    )  # fmt: skip
+    if request.method == "POST":
+        name = request.POST.get("name", "")
+        done = _profile_save(request, form, name=name, base_version=None)
+        if done is not None:
+            return done
+    return render(
+        request,
+        "agents/profile_form.html",
+        {"form": form, "profile": None, "latest": None, "versions": []},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def profile_edit(request: HttpRequest, name: str) -> HttpResponse:
+    _steward_only(request)
+    profile = Profile.objects.filter(name=name).first()
+    if profile is None:
+        raise Http404("no such profile")
+    versions = selectors.profile_versions(profile)
+    latest = versions[0] if versions else None
+    initial = ProfileVersionForm.initial_from(latest) if latest else {}
+    form = ProfileVersionForm(request.POST or None, initial=initial)
+    base = latest.number if latest else None
+    if request.method == "POST":
+        posted = request.POST.get("base_version", "")
+        base = int(posted) if posted.isdigit() else base
+        done = _profile_save(request, form, name=profile.name, base_version=base)
+        if done is not None:
+            return done
+    return render(
+        request,
+        "agents/profile_form.html",
+        {
+            "form": form,
+            "profile": profile,
+            "latest": latest,
+            "base_version": base,
+            "versions": versions,
+        },
+        status=400 if form.errors else 200,
+    )
