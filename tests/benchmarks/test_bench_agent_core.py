@@ -15,6 +15,7 @@ Figures printed, each against a baseline measured in the same run:
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import threading
 import time
@@ -123,6 +124,7 @@ def test_bench_streaming_client_against_bare_httpx() -> None:
         f"{N_DELTAS / measured:,.0f} deltas/s)"
     )
     print(f"tool call in {len(pieces)} argument chunks: {assembly * 1000:.0f} ms")
+    print("load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     assert measured < baseline * 20
 
 
@@ -172,6 +174,7 @@ def test_bench_loop_overhead_per_step() -> None:
         f"({(with_saves - baseline) / N_STEPS * 1e6:.0f} µs per step, "
         f"{counts['checkpoint_bytes'] / 1e6:.1f} MB serialised: the whole history, 3 saves a step)"
     )
+    print("load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     assert bare_loop < 1.0
 
 
@@ -226,3 +229,4 @@ def test_bench_concurrent_scripted_runs(tmp_path: Path) -> None:
         f"concurrent wall {wall * 1000:.0f} ms, per-run p50 "
         f"{statistics.median(times.values()) * 1000:.0f} ms"
     )
+    print("load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
