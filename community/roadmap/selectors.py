@@ -8,10 +8,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, F, Prefetch, QuerySet, Window
+from django.db import connection
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
+from django.utils.safestring import SafeString
 
+from community.roadmap.cards import CARD_COLUMNS, Card, cards_html
 from community.roadmap.models import (
     LABEL_RE,
     Milestone,
@@ -62,7 +65,7 @@ def tasks_filter(
 class Column:
     status: str
     label: str
-    tasks: list[Task] = field(default_factory=list)
+    tasks: list[Card] = field(default_factory=list)
     limit: int | None = None
     enforce: bool = False
     count: int = 0
@@ -79,6 +82,15 @@ class Column:
     def at_limit(self) -> bool:
         return self.limit is not None and self.count >= self.limit
 
+    @property
+    def cards(self) -> SafeString:
+        return cards_html(self.tasks)
+
+    @property
+    def after(self) -> str:
+        """The cursor of the last card shown, for the "show more" request."""
+        return card_cursor(self.tasks[-1]) if self.tasks else ""
+
 
 @dataclass
 class Board:
@@ -88,17 +100,54 @@ class Board:
     milestone: Milestone | None = None
     label: str = ""
 
+    @property
+    def query(self) -> str:
+        """The board's own filter as a query string (for "show more" requests)."""
+        if self.milestone is not None:
+            return f"milestone={self.milestone.pk}"
+        return f"label={self.label}" if self.label else ""
 
-def _days(estimate: Decimal | None) -> str:
-    """``2.50`` → ``2.5``; cheaper than a template filter on hundreds of cards."""
-    if estimate is None:
-        return ""
-    text = f"{estimate:f}"
-    return (text.rstrip("0").rstrip(".") if "." in text else text) or "0"
 
-
-# A column shows its first cards; beyond that the task list (filtered) takes over.
+# A column shows its first cards; "show more" fetches the next ones, page by page.
 COLUMN_CARDS = 25
+# Cards are ordered by (position, key, number); the cursor is the last card's triple.
+CARD_ORDER = ("position", "key", "number")
+
+
+def card_cursor(task: Card) -> str:
+    return f"{task.position}.{task.key}.{task.number}"
+
+
+def _board_tasks(*, milestone: Milestone | None, label: str) -> tuple[QuerySet[Task], str, str]:
+    qs = Task.objects.exclude(status=TaskStatus.CANCELLED)
+    if milestone is not None:
+        return qs.filter(milestone=milestone), f"m{milestone.pk}", milestone.name
+    if label and LABEL_RE.match(label):
+        return qs.filter(label_index__contains=f"|{label}|"), f"l-{label}", f"Label: {label}"
+    return qs, "all", "All tasks"
+
+
+def _cards(qs: QuerySet[Task]) -> Any:
+    return qs.values_list(*CARD_COLUMNS, named=False)
+
+
+def _first_cards(qs: QuerySet[Task], *, statuses: list[str], per_column: int) -> list[Card]:
+    """The first cards of every column in one query, as plain rows (no model instances)."""
+    cards = _cards(qs)
+    if connection.features.supports_slicing_ordering_in_compound:
+        # A UNION ALL of one short index range scan per column (milestone, status,
+        # position): ~25 rows read per column, however long the column is.
+        per_status = [cards.filter(status=s).order_by(*CARD_ORDER)[:per_column] for s in statuses]
+        return [Card(*row) for row in per_status[0].union(*per_status[1:], all=True)]
+    # SQLite cannot limit the parts of a compound query: number the rows per column.
+    ranked = qs.annotate(
+        row=Window(
+            RowNumber(),
+            partition_by=[F("status")],
+            order_by=[F(name).asc() for name in CARD_ORDER],
+        )
+    ).filter(row__lte=per_column)
+    return [Card(*row) for row in _cards(ranked.order_by("status", "row"))]
 
 
 def board_get(
@@ -106,15 +155,7 @@ def board_get(
 ) -> Board:
     """A kanban board of the whole roadmap, one milestone or one label, in three queries
     (limits, column sizes, the first cards of each column) whatever the number of tasks."""
-    qs = Task.objects.select_related("owner").exclude(status=TaskStatus.CANCELLED)
-    if milestone is not None:
-        qs = qs.filter(milestone=milestone)
-        board_id, title = f"m{milestone.pk}", milestone.name
-    elif label and LABEL_RE.match(label):
-        qs = qs.filter(label_index__contains=f"|{label}|")
-        board_id, title = f"l-{label}", f"Label: {label}"
-    else:
-        board_id, title = "all", "All tasks"
+    qs, board_id, title = _board_tasks(milestone=milestone, label=label)
     limits = {w.status: w for w in WipLimit.objects.all()}
     columns = {s.value: Column(status=s.value, label=s.label) for s in BOARD_COLUMNS}
     for status, column in columns.items():
@@ -123,18 +164,8 @@ def board_get(
     for status, count in qs.order_by().values_list("status").annotate(n=Count("id")):
         if status in columns:
             columns[status].count = count
-    # The first cards of every column in one query: number the rows per status.
-    ranked = qs.annotate(
-        row=Window(
-            RowNumber(),
-            partition_by=[F("status")],
-            order_by=[F("position").asc(), F("key").asc(), F("number").asc()],
-        )
-    ).filter(row__lte=per_column)
-    card_fields = ("code", "title", "status", "priority", "labels", "estimate_days", "position")
-    for task in ranked.only(*card_fields, "owner__username").order_by("status", "row"):
+    for task in _first_cards(qs, statuses=list(columns), per_column=per_column):
         if task.status in columns:
-            task.days = _days(task.estimate_days)  # type: ignore[attr-defined]
             columns[task.status].tasks.append(task)
     return Board(
         board_id=board_id,
@@ -143,6 +174,56 @@ def board_get(
         milestone=milestone,
         label=label if board_id.startswith("l-") else "",
     )
+
+
+@dataclass
+class ColumnPage:
+    status: str
+    tasks: list[Card]
+    remaining: int
+
+    @property
+    def cards(self) -> SafeString:
+        return cards_html(self.tasks)
+
+    @property
+    def after(self) -> str:
+        return card_cursor(self.tasks[-1]) if self.tasks else ""
+
+
+def cursor_parse(after: str) -> tuple[int, str, int] | None:
+    """``"12.OPS.7"`` → ``(12, "OPS", 7)``; anything else → ``None``."""
+    parts = after.split(".")
+    if len(parts) != 3:
+        return None
+    position, key, number = parts
+    if not (position.lstrip("-").isdigit() and number.isdigit() and key.isalnum()):
+        return None
+    return int(position), key, int(number)
+
+
+def column_page(
+    *,
+    status: str,
+    milestone: Milestone | None = None,
+    label: str = "",
+    after: tuple[int, str, int] | None = None,
+    per_column: int = COLUMN_CARDS,
+) -> ColumnPage:
+    """The next cards of one column after the cursor (keyset paging: no card is shown
+    twice or skipped when cards above it move meanwhile), and how many remain after them."""
+    qs, _, _ = _board_tasks(milestone=milestone, label=label)
+    qs = qs.filter(status=status)
+    if after is not None:
+        position, key, number = after
+        qs = qs.filter(
+            Q(position__gt=position)
+            | Q(position=position, key__gt=key)
+            | Q(position=position, key=key, number__gt=number)
+        )
+    tasks = [Card(*row) for row in _cards(qs.order_by(*CARD_ORDER))[:per_column]]
+    remaining = qs.count() - len(tasks) if len(tasks) == per_column else 0
+    return ColumnPage(status=status, tasks=tasks, remaining=remaining)
 
 
 @dataclass

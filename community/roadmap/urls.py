@@ -9,6 +9,7 @@ from community.roadmap import views
 app_name = "roadmap"
 urlpatterns = [
     path("", views.board, name="board"),
+    path("column/", views.board_column, name="column"),
     path("timeline/", views.timeline, name="timeline"),
     path("milestones/", views.milestone_list, name="milestones"),
     path("milestones/<int:pk>/", views.milestone_detail, name="milestone"),

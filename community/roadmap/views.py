@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from community.roadmap import selectors, services
-from community.roadmap.models import Milestone, Task, TaskStatus
+from community.roadmap.models import LABEL_RE, Milestone, Task, TaskStatus
 from portal.api.errors import DomainError
 
 
@@ -32,6 +32,30 @@ def board(request: HttpRequest) -> HttpResponse:
             "may_plan": services.roadmap_may_plan(request.user),
         },
     )
+
+
+@login_required
+def board_column(request: HttpRequest) -> HttpResponse:
+    """The next cards of one board column ("show more", fetched by htmx)."""
+    status = request.GET.get("status", "")
+    if status not in {s.value for s in selectors.BOARD_COLUMNS}:
+        return HttpResponse("unknown column", status=400, content_type="text/plain")
+    milestone = None
+    if request.GET.get("milestone", "").isdigit():
+        milestone = get_object_or_404(Milestone, pk=int(request.GET["milestone"]))
+    label = request.GET.get("label", "").strip().lower()
+    page = selectors.column_page(
+        status=status,
+        milestone=milestone,
+        label=label,
+        after=selectors.cursor_parse(request.GET.get("after", "")),
+    )
+    board_query = (
+        f"milestone={milestone.pk}"
+        if milestone
+        else (f"label={label}" if LABEL_RE.match(label) else "")
+    )
+    return render(request, "roadmap/_column_page.html", {"page": page, "board_query": board_query})
 
 
 @login_required

@@ -1,6 +1,7 @@
 """Roadmap benchmarks (`make bench`), each printing its figures.
 
-1. Board page and ``/api/v1/tasks/?milestone=…`` with 5,000 tasks in the milestone:
+1. Board page, a column's "show more" page and ``/api/v1/tasks/?milestone=…`` with
+   5,000 tasks in the milestone:
    p50/p95 over 40 requests each (target p95 < 100 ms), and the number of queries, which
    must be the same with 500 and with 5,000 tasks. Requests go through Django's handler in
    this process (no HTTP server), so the figures are view + ORM + template time.
@@ -31,12 +32,13 @@ N_BOARD = 5_000
 N_SMALL = 500
 N_IMPORT = 50_000
 ROUNDS = 40
+KEYS = {"Small": "SML", "Big": "BIG"}
 STATUSES = [s.value for s in TaskStatus if s != TaskStatus.CANCELLED]
 
 
-def _machine_idle() -> bool:
-    """Targets are for this machine's cores, not for cores shared with other jobs."""
-    return os.getloadavg()[0] < (os.cpu_count() or 1)
+def _load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores"
 
 
 def _fill(milestone: Milestone, *, key: str, count: int, owner: object) -> None:
@@ -89,14 +91,21 @@ def test_board_and_task_list_with_5000_tasks() -> None:
     client.force_login(user)
     small = Milestone.objects.create(name="Small")
     big = Milestone.objects.create(name="Big")
-    _fill(small, key="SML", count=N_SMALL, owner=user)
-    _fill(big, key="BIG", count=N_BOARD, owner=user)
+    _fill(small, key=KEYS["Small"], count=N_SMALL, owner=user)
+    _fill(big, key=KEYS["Big"], count=N_BOARD, owner=user)
 
     urls: dict[str, Callable[[Milestone], str]] = {
         "board page": lambda m: f"/roadmap/?milestone={m.pk}",
         "GET /api/v1/tasks/?milestone=": lambda m: f"/api/v1/tasks/?milestone={m.pk}",
+        # A column's "show more" page from the middle of the column (keyset cursor).
+        "board column, show more": lambda m: (
+            f"/roadmap/column/?status=todo&milestone={m.pk}&after=100.{KEYS[m.name]}.100"
+        ),
     }
-    print(f"\nroadmap, {N_BOARD:,} tasks in one milestone ({ROUNDS} requests each, in-process):")
+    print(
+        f"\nroadmap, {N_BOARD:,} tasks in one milestone ({ROUNDS} requests each, in-process; "
+        f"{_load()}):"
+    )
     slow = []
     for name, url in urls.items():
         _, small_queries = _measure(client, url(small))
@@ -109,8 +118,7 @@ def test_board_and_task_list_with_5000_tasks() -> None:
         assert queries == small_queries, f"{name}: query count grows with the number of tasks"
         if p95 >= 100:
             slow.append(name)
-    if slow and not _machine_idle():
-        pytest.skip(f"machine busy (load {os.getloadavg()[0]:.1f}); over target: {slow}")
+    print(f"  ({_load()})")
     assert not slow, f"over the p95 target: {slow}"
 
 
@@ -174,8 +182,6 @@ def test_import_50000_jsonl_tasks() -> None:
     print(
         f"\nroadmap import, {N_IMPORT:,} JSON Lines tasks: {elapsed:.1f} s "
         f"({N_IMPORT / elapsed:,.0f} tasks/s; target < 30 s); idempotent re-run {rerun:.1f} s; "
-        f"bare bulk_create of the rows {baseline:.1f} s (x{elapsed / baseline:.1f})"
+        f"bare bulk_create of the rows {baseline:.1f} s (x{elapsed / baseline:.1f}); {_load()}"
     )
-    if elapsed >= 30 and not _machine_idle():
-        pytest.skip(f"machine busy (load {os.getloadavg()[0]:.1f}); import took {elapsed:.1f} s")
     assert elapsed < 30

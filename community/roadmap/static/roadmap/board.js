@@ -18,7 +18,11 @@
     url.searchParams.set("partial", "1");
     fetch(url.toString(), { credentials: "same-origin" })
       .then(function (r) { return r.text(); })
-      .then(function (html) { board.innerHTML = html; wire(); });
+      .then(function (html) {
+        board.innerHTML = html;
+        if (window.htmx) window.htmx.process(board);  // the "show more" buttons
+        wire();
+      });
   }
 
   function scheduleRefresh() {
@@ -61,10 +65,12 @@
     }
     var columns = Array.prototype.map.call(
       board.querySelectorAll(".kanban-list"), function (l) { return l.dataset.status; });
+    // One form per column; each card's buttons post through it with their formaction.
     board.querySelectorAll(".move-form").forEach(function (form) {
       form.addEventListener("submit", function (e) {
+        var card = e.submitter && e.submitter.closest(".task-card");
+        if (!card) return;
         e.preventDefault();
-        var card = form.closest(".task-card");
         var from = columns.indexOf(card.closest(".kanban-list").dataset.status);
         var step = e.submitter && e.submitter.value === "left" ? -1 : 1;
         var to = Math.max(0, Math.min(columns.length - 1, from + step));
