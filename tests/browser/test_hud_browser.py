@@ -20,6 +20,16 @@ def test_hud_agent_widget_updates_live_for_an_anonymous_visitor(page: Any, maint
     page.goto("/hud/")
     page.wait_for_selector("#hud-agents-active")
     assert page.inner_text("#hud-agents-active") == "0"
+    # Times read as human durations; the exact ISO time is in datetime and title.
+    stamp = page.locator("#hud-agents .hud-at time")
+    assert stamp.inner_text() == "just now"
+    iso = stamp.get_attribute("datetime")
+    assert iso and iso.startswith("20") and "T" in iso
+    assert stamp.get_attribute("title") == iso
+    assert (
+        page.evaluate("(iso) => AgoraRelTime.format(iso, Date.parse(iso) + 180000)", iso)
+        == "3 min ago"
+    )
     assert page.locator("#hud-ledger").count() == 0  # not a public widget
     assert page.locator("#hud-sandboxes canvas").is_visible()  # Chart.js drew a chart
     page.evaluate("window.__marker = 'not reloaded'")

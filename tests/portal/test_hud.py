@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import json
+import shutil
+import subprocess
 import time
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -151,3 +155,52 @@ def test_private_widgets_push_only_a_changed_ping(monkeypatch: Any) -> None:
     in_thread(publishing.hud_notify, "jobs")
     row = RealtimeEvent.objects.get(topic="hud")
     assert row.data == {"widget": "jobs", "changed": True}
+
+
+RELTIME = Path(__file__).resolve().parents[2] / "portal" / "static" / "portal" / "reltime.js"
+RELTIME_HARNESS = r"""
+const fs = require("fs");
+const vm = require("vm");
+const window = {};
+const context = vm.createContext({ window, Date, Math, isNaN, String, Infinity });
+vm.runInContext(fs.readFileSync(process.argv[process.argv.length - 1], "utf8"), context);
+const now = Date.parse("2026-11-21T12:00:00+00:00");
+const ago = (s) => new Date(now - s * 1000).toISOString();
+const f = (iso) => window.AgoraRelTime.format(iso, now);
+console.log(JSON.stringify({
+  now: f(ago(3)), secs: f(ago(42)), min: f(ago(3 * 60 + 20)), hours: f(ago(5 * 3600)),
+  days: f(ago(2 * 86400 + 60)), future: f(ago(-2 * 3600)), never: f(null),
+  offset: f("2026-11-21T13:57:00+02:00"), garbage: f("soon"),
+}));
+"""
+
+
+def test_hud_times_read_as_human_durations() -> None:
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    result = subprocess.run(
+        [node, "-e", RELTIME_HARNESS, "--", str(RELTIME)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    got = json.loads(result.stdout.strip().splitlines()[-1])
+    assert got == {
+        "now": "just now",
+        "secs": "42 s ago",
+        "min": "3 min ago",
+        "hours": "5 h ago",
+        "days": "2 d ago",
+        "future": "in 2 h",
+        "never": "never",
+        "offset": "3 min ago",  # 11:57 UTC written with a +02:00 offset
+        "garbage": "soon",
+    }
+
+
+@pytest.mark.django_db
+def test_hud_page_loads_the_human_time_script_before_the_widgets(client: Any) -> None:
+    body = client.get("/hud/").content.decode()
+    assert body.index("portal/reltime.js") < body.index("portal/hud.js")

@@ -11,11 +11,21 @@
     return node;
   }
 
+  // A human time ("3 min ago") with the ISO time in datetime/title; "never" for null.
+  function when(iso) {
+    if (!iso) return el("span", "muted", "never");
+    return window.AgoraRelTime.element(iso);
+  }
+
   function kv(pairs) {
     var box = el("div", "hud-kv");
     pairs.forEach(function (p) {
       box.appendChild(el("span", "muted", p[0]));
-      box.appendChild(el("span", "hud-value", p[1]));
+      var value = el("span", "hud-value");
+      (Array.isArray(p[1]) ? p[1] : [p[1]]).forEach(function (part) {
+        value.appendChild(part instanceof Node ? part : document.createTextNode(String(part)));
+      });
+      box.appendChild(value);
     });
     return box;
   }
@@ -83,6 +93,10 @@
         line.firstChild.href = "/governance/polls/" + p.id + "/";
         var share = p.electorate ? " (" + pct(p.voted / p.electorate) + ")" : "";
         line.appendChild(el("span", "muted", " · " + p.voted + " of " + p.electorate + " voted" + share));
+        if (p.closes_at) {
+          line.appendChild(el("span", "muted", " · closes "));
+          line.appendChild(when(p.closes_at));
+        }
         body.appendChild(line);
       });
     },
@@ -98,14 +112,14 @@
     content: function (d, body) {
       body.appendChild(kv([
         ["items mirrored", d.items],
-        ["last sync", d.last_sync || "never"],
-        ["last drift repair", (d.last_reconcile || "never") + (d.last_reconcile_status ? " (" + d.last_reconcile_status + ")" : "")],
+        ["last sync", when(d.last_sync)],
+        ["last drift repair", [when(d.last_reconcile), d.last_reconcile_status ? " (" + d.last_reconcile_status + ")" : ""]],
         ["failed syncs (24 h)", d.failed_syncs_24h],
       ]));
     },
     ledger: function (d, body) {
       body.appendChild(el("div", d.ok ? "hud-ok" : "hud-bad", d.status));
-      body.appendChild(kv([["last check", d.checked_at], ["transactions", d.transactions]]));
+      body.appendChild(kv([["last check", when(d.checked_at)], ["transactions", d.transactions]]));
       if (d.failing.length) body.appendChild(el("p", "hud-bad", "failing: " + d.failing.join(", ")));
     },
     jobs: function (d, body, section) {
@@ -133,7 +147,9 @@
     } else {
       renderers[payload.widget](payload.data, body, section);
     }
-    section.querySelector(".hud-at").textContent = "updated " + payload.at;
+    var at = section.querySelector(".hud-at");
+    at.textContent = "updated ";
+    at.appendChild(when(payload.at));
   }
 
   function refetch(name) {
