@@ -10,6 +10,7 @@ and uts namespaces with every capability dropped, ``/usr`` read-only and a handf
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import re
@@ -74,6 +75,8 @@ class _Spawner:
         self.proc = subprocess.Popen(
             [
                 sys.executable,
+                "-S",  # no site-packages: the spawner needs the standard library only
+                "-E",
                 "-m",
                 "sandboxes.backends.bwrap_spawner",
                 str(theirs.fileno()),
@@ -91,7 +94,7 @@ class _Spawner:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
-    def spawn(self, request: dict[str, Any]) -> int:
+    def request(self, request: dict[str, Any]) -> dict[str, Any]:
         with _SPAWNER_LOCK:
             self.sock.sendall(json.dumps(request).encode() + b"\n")
             while b"\n" not in self.buffer:
@@ -100,10 +103,10 @@ class _Spawner:
                     raise BackendError("the sandbox spawner exited")
                 self.buffer += chunk
             line, self.buffer = self.buffer.split(b"\n", 1)
-        reply = json.loads(line)
+        reply: dict[str, Any] = json.loads(line)
         if "error" in reply:
             raise BackendError(f"could not start the sandbox supervisor: {reply['error']}")
-        return int(reply["pid"])
+        return reply
 
 
 def _spawner() -> _Spawner:
@@ -114,6 +117,11 @@ def _spawner() -> _Spawner:
         return _SPAWNER
 
 
+@functools.cache
+def _which(tool: str) -> str:
+    return shutil.which(tool) or tool
+
+
 def _lifeline() -> int:
     """Read end of a pipe whose write end only this process holds (EOF = we died)."""
     global _LIFELINE
@@ -121,6 +129,33 @@ def _lifeline() -> int:
         read_fd, write_fd = os.pipe2(os.O_CLOEXEC)
         _LIFELINE = (read_fd, write_fd)
     return _LIFELINE[0]
+
+
+# RLIMIT name → (the `ulimit` flag of /bin/sh, the unit it counts in)
+_ULIMIT_FLAGS = {
+    "NPROC": ("p", 1),
+    "CPU": ("t", 1),
+    "FSIZE": ("f", 512),
+    "NOFILE": ("n", 1),
+    "CORE": ("c", 1),
+    "AS": ("v", 1024),
+}
+
+
+def _rlimits(spec: dict[str, Any]) -> dict[str, int]:
+    """The rlimits of every process of a sandbox (the terminal's and each exec's)."""
+    limits = spec["limits"]
+    out = {
+        "NPROC": limits["pids"] + 8,  # RLIMIT_NPROC counts per uid: ours alone
+        "CPU": limits["cpu_seconds"] + 5,
+        "FSIZE": limits["disk_mb"] << 20,
+        "NOFILE": 1024,
+        "CORE": 0,
+    }
+    if not spec["cgroup"]:
+        # Without a memory cgroup, the address space limit is the fallback.
+        out["AS"] = limits["memory_mb"] << 22
+    return out
 
 
 def _pid_alive(pid: int) -> bool:
@@ -187,17 +222,25 @@ class BubblewrapBackend(SandboxBackend):
             return uid
         raise BackendError("no free sandbox uid")
 
-    def _cgroup(self, sandbox_id: str) -> CgroupSet:
-        cgroup = CgroupSet(f"sbx-{sandbox_id}")
-        if not self.privileged:
+    def _cgroup(self, handle: Handle | str, spec: dict[str, Any] | None = None) -> CgroupSet:
+        """The sandbox's cgroup: named by the spawner (recorded in its spec)."""
+        sandbox_id = handle.sandbox_id if isinstance(handle, Handle) else handle
+        if spec is None:
+            with contextlib.suppress(OSError, ValueError):
+                spec = json.loads((self._state(handle) / "spec.json").read_text())
+        name = (spec or {}).get("cgroup_name") or f"sbx-{sandbox_id}"
+        cgroup = CgroupSet(name)
+        if not self.privileged or (spec is not None and not spec.get("cgroup")):
             cgroup.dirs = {}
         return cgroup
 
-    def _bwrap_argv(self, spec: dict[str, Any], command: list[str]) -> list[str]:
+    def _bwrap_argv(
+        self, spec: dict[str, Any], command: list[str], *, setpriv: bool = True
+    ) -> list[str]:
         state = Path(spec["state"])
         uid = spec["uid"]
         argv: list[str] = []
-        if self.privileged:
+        if self.privileged and setpriv:
             argv += [
                 "setpriv",
                 f"--reuid={uid}",
@@ -281,21 +324,13 @@ class BubblewrapBackend(SandboxBackend):
         sets its rlimits before exec (``preexec_fn`` is not safe in the threaded portal,
         and the shell's builtins spare a ``prlimit`` exec). Any failure aborts: fail closed.
         """
-        limits = spec["limits"]
         steps = []
-        procs = self._cgroup(spec["id"]).procs_files() if spec["cgroup"] else []
+        procs = self._cgroup(spec["id"], spec).procs_files()
         if procs:
             steps.append("for f in " + " ".join(procs) + '; do echo $$ > "$f" || exit 125; done')
-        steps += [
-            f"ulimit -p {limits['pids'] + 8}",  # RLIMIT_NPROC counts per uid: ours alone
-            f"ulimit -t {limits['cpu_seconds'] + 5}",
-            f"ulimit -f {limits['disk_mb'] * 2048}",  # 512-byte blocks
-            "ulimit -n 1024",
-            "ulimit -c 0",
-        ]
-        if not spec["cgroup"]:
-            # Without a memory cgroup, the address space limit is the fallback.
-            steps.append(f"ulimit -v {limits['memory_mb'] * 1024 * 4}")
+        for name, value in _rlimits(spec).items():
+            flag, unit = _ULIMIT_FLAGS[name]
+            steps.append(f"ulimit -{flag} {value // unit}")
         script = " && ".join(steps) + ' && exec "$@"'
         return ["/bin/sh", "-c", script, "sh", *self._bwrap_argv(spec, command)]
 
@@ -310,62 +345,82 @@ class BubblewrapBackend(SandboxBackend):
             state.mkdir(mode=0o711)
         except FileExistsError as exc:
             raise BackendError(f"sandbox {spec.sandbox_id} already exists") from exc
-        uid = self._claim_uid(spec.sandbox_id) if self.privileged else os.geteuid()
-        workspace = state / "workspace"
-        workspace.mkdir(mode=0o700)
-        etc = state / "etc"
-        etc.mkdir(mode=0o755)
-        (etc / "passwd").write_text(
-            f"root:x:0:0:root:/root:/bin/sh\nsandbox:x:{uid}:{uid}:sandbox:{WORKDIR}:/bin/bash\n"
-            "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"
-        )
-        (etc / "group").write_text(f"root:x:0:\nsandbox:x:{uid}:\nnogroup:x:65534:\n")
-        (etc / "hosts").write_text("127.0.0.1 localhost sandbox\n::1 localhost\n")
-        (etc / "hostname").write_text("sandbox\n")
-        if self.privileged:
-            os.chown(workspace, uid, uid)
-        cgroup = self._cgroup(spec.sandbox_id)
-        limits = spec.limits
-        if cgroup.available:
-            cgroup.create(memory_mb=limits.memory_mb, cpus=limits.cpus, pids=limits.pids)
-        data: dict[str, Any] = {
-            "id": spec.sandbox_id,
-            "state": str(state),
-            "uid": uid,
-            "image": spec.image,
-            "network": spec.network,
-            "env": spec.env,
-            "labels": spec.labels,
-            "limits": limits.__dict__,
-            "shell": list(spec.shell),
-            "cgroup": cgroup.available,
-            "created": time.time(),
-        }
-        (state / "spec.json").write_text(json.dumps(data))
         handle = Handle(backend=self.name, sandbox_id=spec.sandbox_id, ref=str(state))
+        token: int | None = None
         try:
+            uid = self._claim_uid(spec.sandbox_id) if self.privileged else os.geteuid()
+            workspace = state / "workspace"
+            workspace.mkdir(mode=0o700)
+            etc = state / "etc"
+            etc.mkdir(mode=0o755)
+            (etc / "passwd").write_text(
+                f"root:x:0:0:root:/root:/bin/sh\n"
+                f"sandbox:x:{uid}:{uid}:sandbox:{WORKDIR}:/bin/bash\n"
+                "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"
+            )
+            (etc / "group").write_text(f"root:x:0:\nsandbox:x:{uid}:\nnogroup:x:65534:\n")
+            (etc / "hosts").write_text("127.0.0.1 localhost sandbox\n::1 localhost\n")
+            (etc / "hostname").write_text("sandbox\n")
+            if self.privileged:
+                os.chown(workspace, uid, uid)
+            limits = spec.limits
+            # A supervisor on standby, its first process already in a cgroup (the spawner
+            # creates and names the cgroups; it has just set this one's limits).
+            claim = _spawner().request(
+                {
+                    "op": "claim",
+                    "limits": {
+                        "memory_mb": limits.memory_mb,
+                        "cpus": limits.cpus,
+                        "pids": limits.pids,
+                    },
+                }
+            )
+            token = int(claim["token"])
+            cgroup_name = str(claim["cgroup"]) if self.privileged else ""
+            data: dict[str, Any] = {
+                "id": spec.sandbox_id,
+                "state": str(state),
+                "uid": uid,
+                "image": spec.image,
+                "network": spec.network,
+                "env": spec.env,
+                "labels": spec.labels,
+                "limits": limits.__dict__,
+                "shell": list(spec.shell),
+                "cgroup": bool(cgroup_name),
+                "cgroup_name": cgroup_name,
+                "created": time.time(),
+            }
+            (state / "spec.json").write_text(json.dumps(data))
             self.run_setup(handle, spec, report)
             report("starting shell", 80)
-            self._start_supervisor(data, spec.shell, limits)
+            self._start_supervisor(data, spec.shell, limits, token)
         except BaseException:
+            if token is not None:
+                with contextlib.suppress(BackendError, OSError):
+                    _spawner().request({"op": "release", "token": token})
             self.remove(handle)
             raise
         return handle
 
     def _start_supervisor(
-        self, spec: dict[str, Any], shell: tuple[str, ...], limits: Limits
+        self, spec: dict[str, Any], shell: tuple[str, ...], limits: Limits, token: int
     ) -> None:
         state = Path(spec["state"])
-        # A tiny shell joins the cgroup before exec: moving that small process is cheap.
-        argv = self._wrapped(spec, list(shell))
-        argv[0] = shutil.which(argv[0]) or argv[0]
-        _spawner().spawn(
+        # The supervisor's child joins the cgroup, sets the rlimits and drops to the
+        # sandbox uid itself, then execs bwrap directly (no sh or setpriv in between).
+        argv = self._bwrap_argv(spec, list(shell), setpriv=False)
+        argv[0] = _which(argv[0])
+        _spawner().request(
             {
+                "op": "start",
+                "token": token,
                 "state": str(state),
                 "argv": argv,
                 "env": {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"},
-                "cgroup_name": self._cgroup(spec["id"]).name,
-                "cgroup": spec["cgroup"] and self.privileged,
+                "rlimits": _rlimits(spec),
+                "uid": spec["uid"] if self.privileged else None,
                 "cpu_seconds": float(limits.cpu_seconds),
                 "max_age": float(limits.max_age_seconds),
             }
@@ -386,7 +441,7 @@ class BubblewrapBackend(SandboxBackend):
             if not (state / "exit.json").exists():
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
-        cgroup = self._cgroup(handle.sandbox_id)
+        cgroup = self._cgroup(handle)
         cgroup.destroy()
         if not (state / "exit.json").exists():
             (state / "exit.json").write_text(
@@ -449,7 +504,7 @@ class BubblewrapBackend(SandboxBackend):
                     cpu_seconds=info.get("cpu_seconds") or 0.0,
                     memory_peak_bytes=info.get("memory_peak"),
                 )
-        cgroup = self._cgroup(handle.sandbox_id)
+        cgroup = self._cgroup(handle)
         if not cgroup.available:
             return Usage()
         return Usage(

@@ -1,27 +1,146 @@
 """A small helper process that forks bubblewrap supervisors for one portal process.
 
 Forking the portal itself for every sandbox copies a large address space (tens of ms
-under load); this helper is started once per portal process, stays small, and forks a
-supervisor in about a millisecond. It reads one JSON request per line on its control
-socket and answers ``{"pid": …}`` or ``{"error": …}``. It and every supervisor it forked
-watch the portal's lifeline pipe: when the portal process dies, they all end, and each
-supervisor kills its sandbox (bwrap's ``--die-with-parent`` takes the rest).
+under load); this helper is started once per portal process, imports only the standard
+library and this package's Django-free modules (so it is up in tens of milliseconds and
+cheap to fork), and keeps one supervisor on standby (see ``bwrap_supervisor.standby``)
+so a launch does not wait for a fork or a cgroup migration.
 
-    python -m sandboxes.backends.bwrap_spawner CONTROL_FD LIFELINE_FD
+It reads one JSON request per line on its control socket and answers one JSON line:
+
+- ``{"op": "claim", "limits": {memory_mb, cpus, pids}}`` → ``{"token", "cgroup"}``: take
+  the standby supervisor, set the cgroup's limits (``cgroup`` is "" without cgroups);
+- ``{"op": "start", "token", "state", "argv", "env", "rlimits", "uid", "cpu_seconds",
+  "max_age"}`` → ``{"pid"}``: bind the terminal socket and let the supervisor go;
+- ``{"op": "release", "token"}`` → ``{}``: a claimed supervisor that is not needed.
+
+Errors answer ``{"error": …}``. It and every supervisor watch the portal's lifeline pipe:
+when the portal process dies they all end, and each supervisor kills its sandbox (bwrap's
+``--die-with-parent`` takes the rest).
+
+    python -S -E -m sandboxes.backends.bwrap_spawner CONTROL_FD LIFELINE_FD
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import select
+import signal
 import socket
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from sandboxes.backends.bwrap_supervisor import supervise
+from sandboxes.backends.bwrap_supervisor import standby
 from sandboxes.backends.cgroups import CgroupSet
+
+_COUNTER = itertools.count(1)
+
+
+@dataclass
+class _Standby:
+    pid: int
+    sock: socket.socket
+    cgroup: CgroupSet | None
+
+    def discard(self) -> None:
+        """Close its socket (it and its waiting child then leave) and drop its cgroup."""
+        with contextlib.suppress(OSError):
+            self.sock.close()
+        if self.cgroup is not None:
+            self.cgroup.destroy()
+
+
+class Spawner:
+    def __init__(self, control: socket.socket, lifeline: int) -> None:
+        self.control = control
+        self.lifeline = lifeline
+        self.ready: _Standby | None = None
+        self.claimed: dict[int, _Standby] = {}
+
+    def _fork_standby(self) -> _Standby:
+        cgroup: CgroupSet | None = None
+        if os.geteuid() == 0:
+            candidate = CgroupSet(f"sbx-s{os.getpid()}-{next(_COUNTER)}")
+            if candidate.available:
+                candidate.make()
+                cgroup = candidate
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the standby supervisor
+            try:
+                ours.close()
+                self.control.close()
+                for other in [self.ready, *self.claimed.values()]:
+                    if other is not None:
+                        other.sock.close()
+                standby(
+                    control=theirs,
+                    lifeline_fd=self.lifeline,
+                    cgroup_procs=cgroup.procs_files() if cgroup else [],
+                )
+            finally:
+                os._exit(1)
+        theirs.close()
+        return _Standby(pid=pid, sock=ours, cgroup=cgroup)
+
+    def refill(self) -> None:
+        if self.ready is None:
+            self.ready = self._fork_standby()
+
+    def handle(self, request: dict[str, Any]) -> dict[str, Any]:
+        op = request.get("op")
+        if op == "claim":
+            entry = self.ready or self._fork_standby()
+            self.ready = None
+            token = next(_COUNTER)
+            self.claimed[token] = entry
+            if entry.cgroup is not None:
+                limits = request["limits"]
+                entry.cgroup.set_limits(
+                    memory_mb=int(limits["memory_mb"]),
+                    cpus=float(limits["cpus"]),
+                    pids=int(limits["pids"]),
+                )
+            return {"token": token, "cgroup": entry.cgroup.name if entry.cgroup else ""}
+        if op == "release":
+            released = self.claimed.pop(int(request["token"]), None)
+            if released is not None:
+                released.discard()
+            return {}
+        if op == "start":
+            entry = self.claimed.pop(int(request["token"]))
+            sock_path = Path(str(request["state"])) / "pty.sock"
+            listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                listener.bind(str(sock_path))
+                os.chmod(sock_path, 0o600)
+                listener.listen(16)
+                message = {
+                    key: request[key]
+                    for key in ("state", "argv", "env", "rlimits", "uid", "cpu_seconds", "max_age")
+                }
+                message["cgroup_name"] = entry.cgroup.name if entry.cgroup else ""
+                socket.send_fds(entry.sock, [json.dumps(message).encode()], [listener.fileno()])
+            except BaseException:
+                entry.discard()
+                raise
+            finally:
+                listener.close()
+            entry.sock.close()
+            return {"pid": entry.pid}
+        raise ValueError(f"unknown request {op!r}")
+
+    def shutdown(self) -> None:
+        for entry in [self.ready, *self.claimed.values()]:
+            if entry is not None:
+                with contextlib.suppress(OSError):
+                    os.kill(entry.pid, signal.SIGKILL)
+                entry.discard()
 
 
 def _reap() -> None:
@@ -34,36 +153,6 @@ def _reap() -> None:
             return
 
 
-def _spawn(request: dict[str, object], control: socket.socket, lifeline: int) -> int:
-    state = Path(str(request["state"]))
-    sock_path = state / "pty.sock"
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(str(sock_path))
-    os.chmod(sock_path, 0o600)
-    listener.listen(16)
-    cgroup = CgroupSet(str(request["cgroup_name"]))
-    if not request.get("cgroup"):
-        cgroup.dirs = {}
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the supervisor
-        try:
-            control.close()
-            supervise(
-                state=state,
-                argv=[str(a) for a in request["argv"]],  # type: ignore[attr-defined]
-                env={str(k): str(v) for k, v in request["env"].items()},  # type: ignore[attr-defined]
-                cgroup=cgroup,
-                lifeline_fd=lifeline,
-                listener=listener,
-                cpu_seconds=float(request["cpu_seconds"]),  # type: ignore[arg-type]
-                max_age=float(request["max_age"]),  # type: ignore[arg-type]
-            )
-        finally:
-            os._exit(1)
-    listener.close()
-    return pid
-
-
 def main(control_fd: int, lifeline: int) -> None:
     control = socket.socket(fileno=control_fd)
     # Inherited on purpose from the portal; keep both out of every sandbox process.
@@ -71,26 +160,33 @@ def main(control_fd: int, lifeline: int) -> None:
     os.set_inheritable(lifeline, False)
     devnull = os.open(os.devnull, os.O_RDWR)
     os.dup2(devnull, 0)
+    spawner = Spawner(control, lifeline)
+    spawner.refill()
     buffer = b""
-    while True:
-        ready, _, _ = select.select([control, lifeline], [], [], 1.0)
-        _reap()
-        if lifeline in ready:
-            return  # the portal process is gone
-        if control not in ready:
-            continue
-        chunk = control.recv(65536)
-        if not chunk:
-            return
-        buffer += chunk
-        while b"\n" in buffer:
-            line, buffer = buffer.split(b"\n", 1)
-            try:
-                reply: dict[str, object] = {"pid": _spawn(json.loads(line), control, lifeline)}
-            except Exception as exc:
-                reply = {"error": f"{type(exc).__name__}: {exc}"}
-            with contextlib.suppress(OSError):
-                control.sendall(json.dumps(reply).encode() + b"\n")
+    try:
+        while True:
+            ready, _, _ = select.select([control, lifeline], [], [], 1.0)
+            _reap()
+            if lifeline in ready:
+                return  # the portal process is gone
+            if control not in ready:
+                continue
+            chunk = control.recv(65536)
+            if not chunk:
+                return
+            buffer += chunk
+            while b"\n" in buffer:
+                line, buffer = buffer.split(b"\n", 1)
+                try:
+                    reply: dict[str, Any] = spawner.handle(json.loads(line))
+                except Exception as exc:
+                    reply = {"error": f"{type(exc).__name__}: {exc}"}
+                with contextlib.suppress(OSError):
+                    control.sendall(json.dumps(reply).encode() + b"\n")
+            # The next standby is forked after answering, outside the launch's wait.
+            spawner.refill()
+    finally:
+        spawner.shutdown()
 
 
 if __name__ == "__main__":

@@ -1,9 +1,13 @@
 """The supervisor of one bubblewrap sandbox.
 
-It runs in a process forked from the portal (no exec: starting a fresh interpreter would
-cost more than bwrap itself). It owns the sandbox's PTY, serves the terminal socket,
-keeps the output log and a bounded scrollback, enforces the CPU-time and wall-clock
-budgets the kernel cannot, and kills everything when the portal process goes away
+It runs in a process forked from the spawner (no exec: starting a fresh interpreter would
+cost more than bwrap itself), and it is forked *before* it is needed: a supervisor on
+standby has already forked the sandbox's first process, which has already joined its
+cgroup. Joining a cgroup waits for an RCU grace period (5 to 15 ms here, more than
+bwrap itself), so that wait happens between launches instead of inside one. It owns the
+sandbox's PTY, serves the terminal socket, keeps the output log and a bounded
+scrollback, enforces the CPU-time and wall-clock budgets the kernel cannot, and kills
+everything when the portal process goes away
 (the lifeline pipe reaches EOF) — bwrap's ``--die-with-parent`` then takes the rest.
 Only ``os``-level calls are used here and it always leaves with ``os._exit``.
 """
@@ -11,10 +15,13 @@ Only ``os``-level calls are used here and it always leaves with ``os._exit``.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import errno
 import fcntl
 import json
 import os
+import resource
+import select
 import selectors
 import signal
 import socket
@@ -23,14 +30,129 @@ import termios
 import time
 import traceback
 from pathlib import Path
+from typing import TypedDict
 
 from sandboxes.backends.cgroups import CgroupSet
-from sandboxes.backends.ptyproto import HEADER, MAX_FRAME, frame
+from sandboxes.backends.ptyframe import HEADER, MAX_FRAME, frame
 
 SCROLLBACK_BYTES = 64 * 1024
 LOG_MAX_BYTES = 4 * 1024 * 1024
 TICK = 0.25
 _CHILDREN: list[int] = []  # what to kill if the supervisor itself fails
+PR_SET_NO_NEW_PRIVS = 38
+_LIBC = ctypes.CDLL(None, use_errno=True)
+
+
+class PayloadSetup(TypedDict):
+    """What the sandbox's first process does to itself before it execs bwrap."""
+
+    rlimits: dict[str, int]  # RLIMIT_<name> → soft and hard limit
+    uid: int | None  # drop to this uid/gid with no groups (None: stay as we are)
+
+
+def _no_new_privs() -> None:
+    if _LIBC.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS) failed")
+
+
+def standby(*, control: socket.socket, lifeline_fd: int, cgroup_procs: list[str]) -> None:
+    """A supervisor waiting for its sandbox (forked by the spawner). Never returns.
+
+    It forks the sandbox's first process at once; that process joins the cgroup and waits.
+    The spawner sends one request (JSON, with the terminal socket's listener as an fd);
+    EOF on ``control`` or on the lifeline means the sandbox is not wanted: both end.
+    """
+    try:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        child = os.fork()
+        if child == 0:  # pragma: no cover - the sandbox's first process
+            try:
+                ours.close()
+                control.close()
+                _payload_wait(theirs, cgroup_procs)
+            finally:
+                os._exit(125)
+        theirs.close()
+        _CHILDREN.append(child)
+        ready, _, _ = select.select([control, lifeline_fd], [], [])
+        message, fds = b"", list[int]()
+        if control in ready:
+            message, fds, _, _ = socket.recv_fds(control, 1 << 20, 1)
+        if not message or not fds:
+            raise SystemExit(0)  # not wanted: the child sees EOF and leaves
+        control.close()
+        request = json.loads(message)
+        cgroup = CgroupSet(request["cgroup_name"])
+        if not request["cgroup_name"]:
+            cgroup.dirs = {}
+        supervise(
+            state=Path(request["state"]),
+            argv=request["argv"],
+            env=request["env"],
+            cgroup=cgroup,
+            lifeline_fd=lifeline_fd,
+            listener=socket.socket(fileno=fds[0]),
+            cpu_seconds=float(request["cpu_seconds"]),
+            max_age=float(request["max_age"]),
+            child=child,
+            setup_sock=ours,
+            setup={"rlimits": request["rlimits"], "uid": request["uid"]},
+        )
+    finally:
+        for pid in _CHILDREN:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        os._exit(0)
+
+
+def _payload_wait(setup_sock: socket.socket, cgroup_procs: list[str]) -> None:
+    """The sandbox's first process: join the cgroup now, run once told how."""
+    me = str(os.getpid()).encode()
+    for procs in cgroup_procs:
+        cg = os.open(procs, os.O_WRONLY)
+        try:
+            os.write(cg, me)
+        finally:
+            os.close(cg)
+    message, fds, _, _ = socket.recv_fds(setup_sock, 1 << 20, 1)
+    if not message or not fds:
+        return  # the supervisor went away without a sandbox to start
+    setup_sock.close()
+    request = json.loads(message)
+    _exec_payload(request["argv"], request["env"], fds[0], request)
+
+
+def _exec_payload(argv: list[str], env: dict[str, str], tty: int, setup: PayloadSetup) -> None:
+    """In the waiting child: take the PTY as controlling terminal, set the rlimits, drop
+    to the sandbox uid with no new privileges, then exec bwrap.
+
+    This replaces a ``sh -c 'ulimit …' → setpriv → bwrap`` chain (two execs on every
+    launch) with system calls in a process that already exists. Any failure ends the
+    child with status 125 before bwrap runs: fail closed.
+    """
+    try:
+        for signo in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE, signal.SIGQUIT):
+            signal.signal(signo, signal.SIG_DFL)
+        os.setsid()
+        fcntl.ioctl(tty, termios.TIOCSCTTY, 0)  # Ctrl-C reaches the foreground job
+        for target in (0, 1, 2):
+            os.dup2(tty, target)
+        if tty > 2:
+            os.close(tty)
+        for name, value in setup["rlimits"].items():
+            resource.setrlimit(getattr(resource, f"RLIMIT_{name}"), (value, value))
+        uid = setup["uid"]
+        if uid is not None:
+            os.setgroups([])
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
+        _no_new_privs()
+        os.execve(argv[0], argv, env)  # noqa: S606 - bwrap, argv built by the backend
+    except BaseException as exc:
+        with contextlib.suppress(Exception):
+            os.write(2, f"the sandbox could not start: {exc}\r\n".encode())
+    finally:
+        os._exit(125)
 
 
 class _Client:
@@ -53,11 +175,22 @@ def supervise(
     listener: socket.socket,
     cpu_seconds: float,
     max_age: float,
+    child: int,
+    setup_sock: socket.socket,
+    setup: PayloadSetup,
 ) -> None:
-    """Start the shell under a new PTY and serve it until it ends. Never returns."""
+    """Start the shell under a new PTY and serve it until it ends. Never returns.
+
+    ``child`` is the waiting first process (see ``standby``); it receives the PTY's slave
+    end, the command and its limits on ``setup_sock``.
+    """
     code = 1
+    _CHILDREN.append(child)
     try:
-        code = _run(state, argv, env, cgroup, lifeline_fd, listener, cpu_seconds, max_age)
+        code = _run(
+            state, argv, env, cgroup, lifeline_fd, listener, cpu_seconds, max_age,
+            child, setup_sock, setup,
+        )  # fmt: skip
     except BaseException:
         # Never leave a sandbox without its supervisor: kill what was started, then leave
         # the reason where status() and an operator will find it.
@@ -81,30 +214,24 @@ def _run(
     listener: socket.socket,
     cpu_budget: float,
     max_age: float,
+    pid: int,
+    setup_sock: socket.socket,
+    setup: PayloadSetup,
 ) -> int:
     os.setsid()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     stop_reason: list[str] = []
     signal.signal(signal.SIGTERM, lambda *_: stop_reason.append("stopped"))
+    # A stop request wakes the loop at once instead of at the next tick.
+    wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+    signal.set_wakeup_fd(wake_w)
     master, slave = os.openpty()
     _set_winsize(master, 24, 80)
-    # posix_spawn (vfork-fast) with a new session; opening the PTY slave by name as the
-    # session leader makes it the controlling terminal, so Ctrl-C reaches the foreground
-    # job, not the sandbox.
-    slave_path = os.ttyname(slave)
-    pid = os.posix_spawn(
-        argv[0],
-        argv,
-        env,
-        file_actions=[
-            (os.POSIX_SPAWN_OPEN, 0, slave_path, os.O_RDWR, 0),
-            (os.POSIX_SPAWN_DUP2, 0, 1),
-            (os.POSIX_SPAWN_DUP2, 0, 2),
-        ],
-        setsid=True,
-        setsigdef=(signal.SIGINT, signal.SIGTERM, signal.SIGPIPE),
-    )
-    _CHILDREN.append(pid)
+    # The slave end travels with the message: the PTY never loses its last slave (which
+    # would hang up the master) between our close and the child's open.
+    message = json.dumps({"argv": argv, "env": env, **setup}).encode()
+    socket.send_fds(setup_sock, [message], [slave])
+    setup_sock.close()
     os.close(slave)
     started = time.monotonic()
     (state / "supervisor.pid").write_text(str(os.getpid()))
@@ -117,6 +244,7 @@ def _run(
     sel.register(master, selectors.EVENT_READ, "pty")
     sel.register(listener, selectors.EVENT_READ, "listen")
     sel.register(lifeline_fd, selectors.EVENT_READ, "lifeline")
+    sel.register(wake_r, selectors.EVENT_READ, "wake")
     last_activity_touch = 0.0
     exit_status: int | None = None
     exited_at = 0.0
@@ -176,6 +304,9 @@ def _run(
                     sel.register(conn, selectors.EVENT_READ, client)
                     with contextlib.suppress(OSError):
                         conn.sendall(frame(b"o", bytes(scrollback)))
+            elif tag == "wake":
+                with contextlib.suppress(OSError):
+                    os.read(wake_r, 512)
             elif tag == "lifeline":
                 stop_reason.append("portal_exited")
             elif isinstance(tag, _Client):

@@ -80,21 +80,31 @@ class CgroupSet:
         return [str(d / "cgroup.procs") for d in self.dirs.values()]
 
     def create(self, *, memory_mb: int, cpus: float, pids: int) -> None:
-        mem = str(memory_mb * 1024 * 1024)
+        self.make()
+        self.set_limits(memory_mb=memory_mb, cpus=cpus, pids=pids)
+
+    def make(self) -> None:
+        """Create the group (no limits yet: a process may join it before they are known)."""
         if self.version == 2:
             parent = CGROUP_ROOT / PARENT
             parent.mkdir(exist_ok=True)
             _write(CGROUP_ROOT / "cgroup.subtree_control", "+memory +cpu +pids")
             _write(parent / "cgroup.subtree_control", "+memory +cpu +pids")
+            self.dirs["unified"].mkdir(exist_ok=True)
+            return
+        for d in self.dirs.values():
+            d.mkdir(parents=True, exist_ok=True)
+
+    def set_limits(self, *, memory_mb: int, cpus: float, pids: int) -> None:
+        mem = str(memory_mb * 1024 * 1024)
+        if self.version == 2:
             d = self.dirs["unified"]
-            d.mkdir(exist_ok=True)
             _write(d / "memory.max", mem)
             _write(d / "memory.swap.max", "0")
             _write(d / "cpu.max", f"{int(cpus * 100000)} 100000")
             _write(d / "pids.max", str(pids))
             return
         for controller, d in self.dirs.items():
-            d.mkdir(parents=True, exist_ok=True)
             if controller == "memory":
                 _write(d / "memory.limit_in_bytes", mem)
                 _write(d / "memory.memsw.limit_in_bytes", mem)

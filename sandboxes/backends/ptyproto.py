@@ -1,24 +1,14 @@
-"""The tiny framed protocol spoken on a bubblewrap sandbox's terminal socket.
-
-Each frame is one type byte, a big-endian uint32 length and the payload.
-Client → supervisor: ``i`` input bytes, ``r`` resize ("rows,cols").
-Supervisor → client: ``o`` output bytes (the scrollback first), ``x`` exit (JSON).
-"""
+"""The async client of a bubblewrap sandbox's terminal socket (frames in ``ptyframe``)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import struct
 
 from sandboxes.backends.base import TerminalStream
+from sandboxes.backends.ptyframe import HEADER, MAX_FRAME, frame
 
-HEADER = struct.Struct(">cI")
-MAX_FRAME = 1 << 20
-
-
-def frame(kind: bytes, payload: bytes) -> bytes:
-    return HEADER.pack(kind, len(payload)) + payload
+__all__ = ["HEADER", "MAX_FRAME", "SocketTerminal", "frame"]
 
 
 class SocketTerminal(TerminalStream):
