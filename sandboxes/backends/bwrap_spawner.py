@@ -175,16 +175,21 @@ def main(control_fd: int, lifeline: int) -> None:
             if not chunk:
                 return
             buffer += chunk
+            last_op = ""
             while b"\n" in buffer:
                 line, buffer = buffer.split(b"\n", 1)
                 try:
-                    reply: dict[str, Any] = spawner.handle(json.loads(line))
+                    request = json.loads(line)
+                    last_op = str(request.get("op"))
+                    reply: dict[str, Any] = spawner.handle(request)
                 except Exception as exc:
                     reply = {"error": f"{type(exc).__name__}: {exc}"}
                 with contextlib.suppress(OSError):
                     control.sendall(json.dumps(reply).encode() + b"\n")
-            # The next standby is forked after answering, outside the launch's wait.
-            spawner.refill()
+            # The next standby is forked after answering, outside the launch's wait, and
+            # not between a claim and its start (the start would wait for the fork).
+            if last_op != "claim":
+                spawner.refill()
     finally:
         spawner.shutdown()
 

@@ -39,7 +39,8 @@ def report(name: str, samples: list[float], baseline: list[float] | None = None)
     if baseline:
         b50, b95 = percentile(baseline, 0.5) * 1000, percentile(baseline, 0.95) * 1000
         line += f" | raw p50={b50:.1f} ms p95={b95:.1f} ms | ratio p95={p95 / b95:.2f}x"
-    print(line, flush=True)
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"{line} | load average {load}", flush=True)
 
 
 @pytest.fixture(scope="module")
