@@ -590,7 +590,11 @@ def _run_execute(run_id: int) -> None:
             sandbox_stop(actor=None, sandbox=sandbox, reason=f"agent run {run.pk} cancelled")
 
     workspace = SandboxWorkspace.for_backend(
-        backend, sandbox_handle(sandbox), on_cancel=stop_sandbox
+        backend,
+        sandbox_handle(sandbox),
+        on_cancel=stop_sandbox,
+        # Someone's existing sandbox outlives the run: cancel stops just the command.
+        stoppable=not run.sandbox_owned,
     )
     if run.baseline is None:
         run.baseline = workspace_snapshot(workspace)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +21,7 @@ from sandboxes.agents.services import (
 from sandboxes.models import SandboxState
 from tests.agents.conftest import events_of, start, types_of
 from tests.sandboxes.agents.conftest import Reply, sse, text_chunk, tool_call_reply, usage_chunk
+from tests.sandboxes.conftest import launched  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -176,3 +179,58 @@ def test_cancelling_a_run_waiting_for_confirmation_ends_it(maintainer: Any, reci
     assert run.state == RunState.CANCELLED
     assert run.sandbox is not None and run.sandbox.state == SandboxState.STOPPED
     assert types_of(run)[-2:] == ["state", "artifacts"]
+
+
+def _host_processes_running(needle: str) -> int:
+    count = 0
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        with contextlib.suppress(OSError):
+            if needle.encode() in cmdline.read_bytes():
+                count += 1
+    return count
+
+
+def test_cancellation_mid_tool_in_an_existing_sandbox_stops_only_the_command(
+    steward: Any,
+    maintainer: Any,
+    recipe: Any,
+    launched: Any,  # noqa: F811
+) -> None:
+    profile_version_create(actor=steward, name="fixer", risky_policy="allow")
+    steps = [{"tool": "shell", "args": {"command": "sleep 61.37", "timeout_seconds": 120}}]
+    run = start(maintainer, None, steps, sandbox=launched)
+    assert not run.sandbox_owned
+
+    def cancel_when_the_command_runs() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if _host_processes_running("61.37"):
+                time.sleep(0.3)
+                run_cancel(actor=maintainer, run=Run.objects.get(pk=run.pk))
+                return
+            time.sleep(0.05)
+
+    canceller = threading.Thread(target=cancel_when_the_command_runs)
+    canceller.start()
+    started = time.monotonic()
+    try:
+        run_pending_jobs()
+    finally:
+        canceller.join(70)
+    run.refresh_from_db()
+    assert run.state == RunState.CANCELLED
+    assert time.monotonic() - started < 20
+    # The command itself is gone (not left running to its timeout) …
+    deadline = time.monotonic() + 5
+    while _host_processes_running("61.37") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _host_processes_running("61.37") == 0
+    # … while the sandbox, which the run did not launch, keeps running and answering.
+    launched.refresh_from_db()
+    assert launched.state == SandboxState.RUNNING
+    from sandboxes.backends import backend_get
+    from sandboxes.services.lifecycle import sandbox_handle
+
+    result = backend_get(launched.backend).exec(sandbox_handle(launched), "echo alive; ls -A")
+    assert result.exit_code == 0
+    assert result.output.decode().split() == ["alive"]  # no stop marker left behind
