@@ -576,6 +576,71 @@ def task_dependencies_set(*, actor: Any, task: Task, depends_on: Iterable[Task])
     return task
 
 
+@dataclass(frozen=True)
+class EditResult:
+    task: Task
+    warning: str
+    changed: list[str]
+
+
+@transaction.atomic
+def task_edit(
+    *,
+    actor: Any,
+    task: Task,
+    details: dict[str, Any],
+    depends_on: Iterable[str] | None = None,
+    status: str | None = None,
+) -> EditResult:
+    """Every field of a task in one go (the task page's edit form): details, dependencies
+    and status, all or nothing. Each part goes through its own service, so the rules (a
+    cycle named by its chain, the WIP limit, blocked starts) and the audit entries are the
+    same as for separate changes; only the parts that differ are written."""
+    task = Task.objects.select_related("owner", "milestone").get(pk=task.pk)
+    _require_editor(actor, task)
+    changed = {name: value for name, value in details.items() if _detail_differs(task, name, value)}
+    # A new owner is written last: an owner handing the task over may still change the
+    # rest in the same save.
+    new_owner = {"owner": changed.pop("owner")} if "owner" in changed else {}
+    # Compared with the status the form was showing, so that an unchanged status field
+    # does not undo the "blocked" a new dependency just set.
+    status_before = task.status
+    names = list(changed)
+    if changed:
+        task = task_update(actor=actor, task=task, **changed)
+    if depends_on is not None:
+        deps = tasks_by_code(depends_on)
+        current = set(
+            TaskDependency.objects.filter(task=task).values_list("depends_on_id", flat=True)
+        )
+        if current != {d.pk for d in deps}:
+            task = task_dependencies_set(actor=actor, task=task, depends_on=deps)
+            names.append("depends_on")
+    warning = ""
+    if status is not None and status != status_before:
+        moved = task_move(actor=actor, task=task, status=status)
+        task, warning = moved.task, moved.warning
+        names.append("status")
+    if new_owner:
+        task = task_update(actor=actor, task=task, **new_owner)
+        names.append("owner")
+    return EditResult(task=task, warning=warning, changed=names)
+
+
+def _detail_differs(task: Task, name: str, value: Any) -> bool:
+    if name == "owner":
+        return owner_resolve(value) != task.owner
+    if name == "estimate_days":
+        return estimate_clean(value) != task.estimate_days
+    if name == "labels":
+        return labels_clean(value) != list(task.labels)
+    if name == "title":
+        return (value or "").strip()[:200] != task.title
+    if name == "description":
+        return (value or "") != task.description
+    return bool(getattr(task, name) != value)
+
+
 def tasks_by_code(codes: Iterable[str]) -> list[Task]:
     codes = list(dict.fromkeys(str(c).strip().upper() for c in codes))
     found = {t.code: t for t in Task.objects.filter(code__in=codes)}
@@ -649,6 +714,7 @@ __all__ = [
     "milestone_update",
     "task_create",
     "task_dependencies_set",
+    "task_edit",
     "task_move",
     "task_update",
     "wip_limit_set",

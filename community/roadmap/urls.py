@@ -16,4 +16,5 @@ urlpatterns = [
     path("tasks/new/", views.task_new, name="task-new"),
     path("tasks/<str:code>/", views.task_detail, name="task"),
     path("tasks/<str:code>/move/", views.task_move, name="task-move"),
+    path("tasks/<str:code>/edit/", views.task_edit, name="task-edit"),
 ]

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from community.roadmap import selectors, services
-from community.roadmap.models import LABEL_RE, Milestone, Task, TaskStatus
+from community.roadmap import cards, selectors, services
+from community.roadmap.models import LABEL_RE, Milestone, Priority, Task, TaskStatus
 from portal.api.errors import DomainError
 
 
@@ -110,24 +112,128 @@ def task_new(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-def task_detail(request: HttpRequest, code: str) -> HttpResponse:
-    task = get_object_or_404(
-        Task.objects.select_related("owner", "milestone", "proposal"), code=code.upper()
-    )
-    action_item = getattr(task, "action_item", None)
+def _task_page(
+    request: HttpRequest,
+    task: Task,
+    *,
+    form: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    depends_on = list(task.depends_on.order_by("key", "number"))
+    if form is None:
+        form = {
+            "title": task.title,
+            "description": task.description,
+            "owner": task.owner.username if task.owner else "",
+            "estimate_days": cards.estimate_text(task.estimate_days),
+            "priority": str(task.priority),
+            "labels": " ".join(task.labels),
+            "milestone": str(task.milestone_id or ""),
+            "depends_on": " ".join(d.code for d in depends_on),
+            "status": task.status,
+        }
     return render(
         request,
         "roadmap/task.html",
         {
             "task": task,
-            "depends_on": task.depends_on.order_by("key", "number"),
+            "depends_on": depends_on,
             "dependents": task.dependents.order_by("key", "number"),
-            "action_item": action_item,
+            "action_item": getattr(task, "action_item", None),
             "statuses": [(s.value, s.label) for s in TaskStatus],
+            "priorities": [(str(p.value), p.label) for p in Priority],
+            "milestones": Milestone.objects.all(),
             "may_edit": services.task_may_edit(request.user, task),
+            "form": form,
+            "errors": errors or {},
         },
+        status=status,
     )
+
+
+def _task_get(code: str) -> Task:
+    return get_object_or_404(
+        Task.objects.select_related("owner", "milestone", "proposal"), code=code.upper()
+    )
+
+
+@login_required
+def task_detail(request: HttpRequest, code: str) -> HttpResponse:
+    return _task_page(request, _task_get(code))
+
+
+# Form fields → the error keys services name in DomainError.fields.
+EDIT_FIELDS = (
+    "title",
+    "description",
+    "owner",
+    "estimate_days",
+    "priority",
+    "labels",
+    "milestone",
+    "depends_on",
+    "status",
+)
+
+
+@login_required
+@require_POST
+def task_edit(request: HttpRequest, code: str) -> HttpResponse:
+    """The task page's edit form: every field at once; errors shown next to their field."""
+    task = _task_get(code)
+    if not services.task_may_edit(request.user, task):
+        return HttpResponse(
+            f"{task.code}: only its owner, maintainers and stewards may change it",
+            status=403,
+            content_type="text/plain",
+        )
+    form = {name: request.POST.get(name, "") for name in EDIT_FIELDS}
+    errors: dict[str, str] = {}
+    milestone = None
+    if form["milestone"]:
+        milestone = (
+            Milestone.objects.filter(pk=form["milestone"]).first()
+            if form["milestone"].isdigit()
+            else None
+        )
+        if milestone is None:
+            errors["milestone"] = "milestone: no such milestone"
+    priority = int(form["priority"]) if form["priority"].isdigit() else None
+    if priority not in Priority.values:
+        errors["priority"] = "priority: choose one of the listed priorities"
+    if not errors:
+        try:
+            result = services.task_edit(
+                actor=request.user,
+                task=task,
+                details={
+                    "title": form["title"],
+                    "description": form["description"],
+                    "owner": form["owner"].strip().lstrip("@") or None,
+                    "estimate_days": form["estimate_days"].strip() or None,
+                    "priority": priority,
+                    "labels": [x for x in form["labels"].replace(",", " ").split() if x],
+                    "milestone": milestone,
+                },
+                depends_on=[x for x in form["depends_on"].replace(",", " ").split() if x],
+                status=form["status"] or task.status,
+            )
+        except DomainError as exc:
+            if exc.status_code == 403:
+                return HttpResponse(exc.message, status=403, content_type="text/plain")
+            named = [f for f in (exc.fields or {}) if f in EDIT_FIELDS]
+            for name in named or ["general"]:
+                errors[name] = exc.message
+        else:
+            if result.warning:
+                messages.warning(request, result.warning)
+            messages.success(
+                request,
+                f"{task.code} saved" if result.changed else f"{task.code}: nothing changed",
+            )
+            return redirect("roadmap:task", code=task.code)
+    return _task_page(request, _task_get(code), form=form, errors=errors, status=400)
 
 
 @login_required
