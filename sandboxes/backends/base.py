@@ -37,7 +37,7 @@ class Limits:
     cpus: float = 1.0  # CPU cores (quota)
     memory_mb: int = 512
     pids: int = 128
-    disk_mb: int = 1024  # largest single file the sandbox may write
+    disk_mb: int = 1024  # the workspace's quota (total bytes), and the largest single file
     cpu_seconds: int = 3600  # total CPU time before the sandbox is killed
     max_age_seconds: int = 4 * 3600  # wall clock backstop
 
@@ -103,6 +103,16 @@ class Usage:
     cpu_seconds: float = 0.0
     memory_peak_bytes: int | None = None
     pids: int | None = None
+    disk_bytes: int | None = None  # bytes used in the workspace, where it has a quota
+    disk_limit_bytes: int | None = None
+
+    @property
+    def disk_full(self) -> bool:
+        """The workspace quota is used up: writes from inside fail (ENOSPC)."""
+        if self.disk_bytes is None or not self.disk_limit_bytes:
+            return False
+        # Filesystems keep a little back; within 1% (or 1 MiB) counts as full.
+        return self.disk_bytes >= self.disk_limit_bytes - max(self.disk_limit_bytes // 100, 1 << 20)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,8 @@ and uts namespaces with every capability dropped, ``/usr`` read-only and a handf
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
 import functools
 import json
 import os
@@ -61,6 +63,7 @@ ETC_FILES = (
     "mime.types",
 )
 ETC_DIRS = ("alternatives", "ssl", "ld.so.conf.d", "profile.d")
+TMP_BYTES = 64 << 20  # the sandbox's /tmp (a tmpfs of its own), as on Docker
 _LIFELINE: tuple[int, int] | None = None
 _SPAWNER: _Spawner | None = None
 _SPAWNER_LOCK = threading.Lock()
@@ -115,6 +118,44 @@ def _spawner() -> _Spawner:
         if _SPAWNER is None or not _SPAWNER.alive():
             _SPAWNER = _Spawner()
         return _SPAWNER
+
+
+_MS_NOSUID, _MS_NODEV = 0x2, 0x4
+_MNT_DETACH = 0x2
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _workspace_mount(path: Path, *, size_mb: int, uid: int) -> None:
+    """A size-limited tmpfs as the workspace: every byte written from inside counts
+    against the sandbox's disk limit (the kernel answers ENOSPC past it)."""
+    options = f"size={size_mb}m,nr_inodes={max(size_mb, 1) * 256},mode=0700,uid={uid},gid={uid}"
+    if _libc().mount(b"agora-workspace", bytes(path), b"tmpfs", _MS_NOSUID | _MS_NODEV,
+                     options.encode()) != 0:  # fmt: skip
+        errno_ = ctypes.get_errno()
+        raise BackendError(f"could not mount the workspace: {os.strerror(errno_)}")
+
+
+def _disk_usage(workspace: Path) -> dict[str, int]:
+    """Bytes used and allowed in a quota'd workspace ({} where it has no quota)."""
+    if not os.path.ismount(workspace):
+        return {}
+    try:
+        st = os.statvfs(workspace)
+    except OSError:
+        return {}
+    return {
+        "disk_bytes": (st.f_blocks - st.f_bfree) * st.f_frsize,
+        "disk_limit_bytes": st.f_blocks * st.f_frsize,
+    }
+
+
+def _workspace_unmount(path: Path) -> None:
+    if os.path.ismount(path):
+        _libc().umount2(bytes(path), _MNT_DETACH)
 
 
 @functools.cache
@@ -291,6 +332,8 @@ class BubblewrapBackend(SandboxBackend):
             "/proc",
             "--dev",
             "/dev",
+            "--size",
+            str(TMP_BYTES),
             "--tmpfs",
             "/tmp",  # noqa: S108 - the sandbox's own tmpfs
             "--bind",
@@ -361,9 +404,9 @@ class BubblewrapBackend(SandboxBackend):
             (etc / "group").write_text(f"root:x:0:\nsandbox:x:{uid}:\nnogroup:x:65534:\n")
             (etc / "hosts").write_text("127.0.0.1 localhost sandbox\n::1 localhost\n")
             (etc / "hostname").write_text("sandbox\n")
-            if self.privileged:
-                os.chown(workspace, uid, uid)
             limits = spec.limits
+            if self.privileged:
+                _workspace_mount(workspace, size_mb=limits.disk_mb, uid=uid)
             # A supervisor on standby, its first process already in a cgroup (the spawner
             # creates and names the cgroups; it has just set this one's limits).
             claim = _spawner().request(
@@ -466,6 +509,7 @@ class BubblewrapBackend(SandboxBackend):
         uid = None
         with contextlib.suppress(OSError, ValueError, KeyError):
             uid = json.loads((state / "spec.json").read_text())["uid"]
+        _workspace_unmount(state / "workspace")
         shutil.rmtree(state, ignore_errors=True)
         if uid is not None and self.privileged:
             with contextlib.suppress(OSError):
@@ -496,6 +540,7 @@ class BubblewrapBackend(SandboxBackend):
 
     def usage(self, handle: Handle) -> Usage:
         state = self._state(handle)
+        disk = _disk_usage(state / "workspace")
         exit_file = state / "exit.json"
         if exit_file.exists():
             with contextlib.suppress(ValueError, OSError):
@@ -503,14 +548,16 @@ class BubblewrapBackend(SandboxBackend):
                 return Usage(
                     cpu_seconds=info.get("cpu_seconds") or 0.0,
                     memory_peak_bytes=info.get("memory_peak"),
+                    **disk,
                 )
         cgroup = self._cgroup(handle)
         if not cgroup.available:
-            return Usage()
+            return Usage(**disk)
         return Usage(
             cpu_seconds=cgroup.cpu_seconds(),
             memory_peak_bytes=cgroup.memory_peak(),
             pids=cgroup.pids_current(),
+            **disk,
         )
 
     def list_by_label(self) -> list[Handle]:
@@ -643,6 +690,11 @@ class BubblewrapBackend(SandboxBackend):
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view) :]
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+                limit = spec["limits"]["disk_mb"]
+                raise FileRefused(f"workspace quota: the {limit} MB disk limit is reached") from exc
+            raise
         finally:
             os.close(fd)
 

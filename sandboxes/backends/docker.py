@@ -40,7 +40,8 @@ from sandboxes.backends.base import (
 )
 from sandboxes.backends.paths import workspace_relpath
 
-SANDBOX_USER = "1000:1000"
+SANDBOX_UID = 1000
+SANDBOX_USER = f"{SANDBOX_UID}:{SANDBOX_UID}"
 SCROLLBACK_BYTES = 64 * 1024
 API_TIMEOUT = 30
 
@@ -158,7 +159,19 @@ class DockerBackend(SandboxBackend):
         }
         name = f"agora-sbx-{spec.sandbox_id}"
         try:
-            volume = client.volumes.create(name=name, labels=labels)
+            # The workspace is a size-limited tmpfs volume: without --storage-opt (overlay2
+            # on xfs with pquota) Docker has no disk quota, and a tmpfs answers ENOSPC past
+            # its size to every writer, the sandbox user included.
+            volume = client.volumes.create(
+                name=name,
+                labels=labels,
+                driver="local",
+                driver_opts={
+                    "type": "tmpfs",
+                    "device": "tmpfs",
+                    "o": f"size={limits.disk_mb}m,uid={SANDBOX_UID},gid={SANDBOX_UID},mode=0755",
+                },
+            )
             container = client.containers.create(
                 spec.image,
                 command=list(spec.shell),
@@ -425,6 +438,8 @@ class DockerBackend(SandboxBackend):
         try:
             container.put_archive(WORKDIR, buf.getvalue())
         except DockerException as exc:
+            if "no space left" in str(exc).lower():
+                raise FileRefused("workspace quota: the disk limit is reached") from exc
             raise FileRefused(f"cannot write there: {exc}") from exc
 
     # --- terminal -----------------------------------------------------------------------

@@ -59,6 +59,8 @@ class Sandbox(models.Model):
     last_activity_at = models.DateTimeField(null=True, blank=True)
     idle_warned_at = models.DateTimeField(null=True, blank=True)
     workspace_removed_at = models.DateTimeField(null=True, blank=True)
+    # Set while the workspace's disk quota is used up (writes inside fail with ENOSPC).
+    disk_full_at = models.DateTimeField(null=True, blank=True)
     cpu_seconds = models.FloatField(default=0)
     memory_peak_bytes = models.BigIntegerField(null=True, blank=True)
     wall_seconds = models.FloatField(default=0)

@@ -1,6 +1,10 @@
 """Every write with rules: recipes, the sandbox lifecycle, quotas, files, culling."""
 
-from sandboxes.services.culling import sandboxes_cull, sandboxes_reconcile
+from sandboxes.services.culling import (
+    sandbox_disk_full_record,
+    sandboxes_cull,
+    sandboxes_reconcile,
+)
 from sandboxes.services.files import (
     MAX_DOWNLOAD_BYTES,
     MAX_UPLOAD_BYTES,
@@ -42,6 +46,7 @@ __all__ = [
     "recipe_star",
     "recipe_version_add",
     "recipes_builtin_install",
+    "sandbox_disk_full_record",
     "sandbox_exec",
     "sandbox_fail",
     "sandbox_file_read",

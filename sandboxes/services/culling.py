@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from portal.audit import audit_record
 from sandboxes.backends import backend_get, backends_enabled
 from sandboxes.backends.base import BackendError
 from sandboxes.events import sandbox_publish
@@ -53,6 +55,8 @@ def sandboxes_cull() -> dict[str, int]:
         if usage.cpu_seconds > sandbox.cpu_seconds:
             Sandbox.objects.filter(pk=sandbox.pk).update(cpu_seconds=usage.cpu_seconds)
             sandbox.cpu_seconds = usage.cpu_seconds
+        if usage.disk_full != (sandbox.disk_full_at is not None):
+            sandbox_disk_full_record(sandbox=sandbox, full=usage.disk_full, now=now)
         if status.state != "running":
             reason = "lost" if status.state == "missing" else status.reason
             final, text = _ended_reason(sandbox, reason)
@@ -115,6 +119,28 @@ def sandboxes_cull() -> dict[str, int]:
         counts["ended"] += 1
     counts["removed"] = _remove_old_workspaces(now)
     return counts
+
+
+def sandbox_disk_full_record(*, sandbox: Sandbox, full: bool, now: datetime) -> None:
+    """Record (audit, event) that the workspace quota was reached, or freed again."""
+    limit = sandbox.recipe_version.disk_mb
+    with transaction.atomic():
+        Sandbox.objects.filter(pk=sandbox.pk).update(disk_full_at=now if full else None)
+        sandbox.disk_full_at = now if full else None
+        if full:
+            message = (
+                f"quota: the workspace's {limit} MB disk limit is reached; "
+                "writes fail until files are removed"
+            )
+            audit_record(
+                actor=None,
+                action="sandbox.disk_full",
+                obj=sandbox,
+                detail={"disk_mb": limit, "message": message},
+            )
+        else:
+            message = "the workspace has free space again"
+        sandbox_publish(sandbox, "disk", {"full": full, "disk_mb": limit, "message": message})
 
 
 def _remove_old_workspaces(now: datetime) -> int:

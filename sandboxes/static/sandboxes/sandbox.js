@@ -110,6 +110,7 @@
     if (event.type === "state") setState(data.state, data.reason);
     else if (event.type === "progress") setProgress(data.step, data.percent);
     else if (event.type === "idle_warning") el("sbx-idle").hidden = !isOwner;
+    else if (event.type === "disk") el("sbx-disk").hidden = !event.data.full;
     else if (event.type === "keepalive") el("sbx-idle").hidden = true;
   }
 
