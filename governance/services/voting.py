@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -17,7 +18,7 @@ from fractions import Fraction
 from typing import Any
 
 from django.core.cache import cache
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from governance import tally
@@ -63,6 +64,26 @@ def _option_ids(poll: Poll) -> list[int]:
     return list(poll.options.order_by("position").values_list("pk", flat=True))
 
 
+# Option ids of polls that have opened: options are frozen at open, so each process reads
+# them once. Keyed with the poll's timestamps too, so a reused id (a test database rolled
+# back) can never hit another poll's entry.
+_FROZEN_OPTIONS: dict[tuple[int, Any, Any], list[int]] = {}
+_FROZEN_OPTIONS_MAX = 4096
+
+
+def _frozen_option_ids(poll: Poll) -> list[int]:
+    if poll.status == PollStatus.DRAFT:
+        return _option_ids(poll)
+    key = (poll.pk, poll.created_at, poll.opened_at)
+    ids = _FROZEN_OPTIONS.get(key)
+    if ids is None:
+        ids = _option_ids(poll)
+        if len(_FROZEN_OPTIONS) >= _FROZEN_OPTIONS_MAX:
+            _FROZEN_OPTIONS.clear()
+        _FROZEN_OPTIONS[key] = ids
+    return ids
+
+
 def _as_int(value: Any) -> int:
     if isinstance(value, bool):
         raise InvalidBallot("option ids are integers", code="unknown_option")
@@ -91,7 +112,7 @@ def choice_normalize(poll: Poll, choice: Any) -> Any:
         return tally.binary_validate(choice, allow_block=poll.allow_block)
     if method == Method.LAZY_CONSENSUS:
         return tally.objection_validate(choice)
-    options = _option_ids(poll)
+    options = _frozen_option_ids(poll)
     if method in (Method.SINGLE, Method.MULTIPLE, Method.APPROVAL):
         if method == Method.SINGLE and isinstance(choice, int | str):
             choice = [choice]
@@ -119,29 +140,173 @@ def _unlinkable_id() -> int:
     return secrets.randbits(62) or 1
 
 
-def _lock_poll_shared(poll_id: int) -> None:
-    """Casts share the poll row lock; ``poll_close`` takes it exclusively, so no ballot can
-    commit after the final tally was computed."""
+# ``selectors.polls_visible`` as one hand-written query (compiling the ORM query cost more
+# than running it): stewards see every poll; others every poll not on someone else's draft
+# proposal. tests/governance/test_cast_cost.py checks the two agree.
+_POLL_FOR_CAST_SQL = """
+SELECT p.*, ev.weight AS voter_weight
+FROM governance_poll p
+LEFT JOIN governance_proposal pr ON pr.id = p.proposal_id
+LEFT JOIN governance_eligiblevoter ev ON ev.poll_id = p.id AND ev.user_id = %(user)s
+WHERE p.id = %(poll)s AND (
+    %(sees_all)s OR p.proposal_id IS NULL OR pr.status <> 'draft'
+    OR pr.author_id = %(user)s OR p.created_by_id = %(user)s
+)"""
+
+
+def _poll_for_cast(poll_id: int, voter: Any) -> tuple[Poll | None, Decimal | None]:
+    """One round trip: the poll's current row if ``voter`` may see it, share-locked, and
+    the voter's weight in its frozen electorate (``None``: not eligible).
+
+    Casts share the poll row lock; ``poll_close`` takes it exclusively, so no ballot can
+    commit after the final tally was computed.
+    """
+    sql = _POLL_FOR_CAST_SQL
+    if connection.features.has_select_for_update_of:
+        sql += " FOR SHARE OF p"  # Django's ORM offers FOR UPDATE only
+    params = {"poll": poll_id, "user": voter.pk, "sees_all": bool(voter.has_role("steward"))}
+    rows = list(Poll.objects.raw(sql, params))
+    if not rows:
+        return None, None
+    found = rows[0].voter_weight  # type: ignore[attr-defined]
+    return rows[0], (None if found is None else Decimal(str(found)))
+
+
+_STORE_SQL_POSTGRESQL = """
+WITH part AS (
+    INSERT INTO governance_participation (poll_id, user_id, created_at)
+    VALUES (%(poll)s, %(user)s, %(now)s)
+    ON CONFLICT (poll_id, user_id) DO NOTHING
+    RETURNING id
+), ballot AS (
+    INSERT INTO governance_ballot (id, poll_id, voter_id, choice, weight, receipt, cast_at)
+    SELECT %(id)s, %(poll)s, %(voter)s, %(choice)s::jsonb, %(weight)s, %(receipt)s, %(cast_at)s
+    WHERE %(may_replace)s OR EXISTS (SELECT 1 FROM part)
+    ON CONFLICT (poll_id, voter_id) DO UPDATE
+        SET choice = EXCLUDED.choice, receipt = EXCLUDED.receipt, cast_at = EXCLUDED.cast_at
+    RETURNING id
+)
+SELECT
+    (SELECT count(*) FROM part),
+    (SELECT count(*) FROM ballot),
+    (SELECT count(*) FROM governance_participation WHERE poll_id = %(poll)s)
+"""
+
+
+def _ballot_store(
+    *,
+    poll: Poll,
+    user_id: int,
+    secret: bool,
+    choice: Any,
+    weight: Decimal,
+    receipt: str,
+    cast_at: datetime,
+) -> tuple[bool, int]:
+    """Write the participation row and the ballot; returns (first cast?, participation
+    count including this one).
+
+    The (poll, user) participation row admits one first cast, decided by the unique
+    constraint (concurrent first casts cannot both win); a secret ballot is only written
+    with it, a named one is upserted on (poll, voter). On PostgreSQL this is one statement.
+    """
+    now = timezone.now()
+    ballot_id = _unlinkable_id()
     if connection.vendor == "postgresql":
+        adapt = connection.ops.adapt_datetimefield_value
         with connection.cursor() as cursor:
-            cursor.execute("SELECT id FROM governance_poll WHERE id = %s FOR SHARE", [poll_id])
+            cursor.execute(
+                _STORE_SQL_POSTGRESQL,
+                {
+                    "poll": poll.pk,
+                    "user": user_id,
+                    "now": adapt(now),
+                    "id": ballot_id,
+                    "voter": None if secret else user_id,
+                    "choice": json.dumps(choice),
+                    "weight": weight,
+                    "receipt": receipt,
+                    "cast_at": adapt(cast_at),
+                    "may_replace": not secret,
+                },
+            )
+            inserted, _, before = cursor.fetchone()
+        # The count's snapshot was taken before this statement's own insert.
+        return bool(inserted), before + inserted
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO governance_participation (poll_id, user_id, created_at) "
+            "VALUES (%s, %s, %s) ON CONFLICT (poll_id, user_id) DO NOTHING RETURNING id",
+            [poll.pk, user_id, connection.ops.adapt_datetimefield_value(now)],
+        )
+        first = cursor.fetchone() is not None
+    if first or not secret:
+        ballot = Ballot(
+            id=ballot_id,
+            poll=poll,
+            voter_id=None if secret else user_id,
+            choice=choice,
+            weight=weight,
+            receipt=receipt,
+            cast_at=cast_at,
+        )
+        Ballot.objects.bulk_create(
+            [ballot],
+            update_conflicts=not secret,
+            unique_fields=None if secret else ["poll", "voter"],
+            update_fields=None if secret else ["choice", "receipt", "cast_at"],
+        )
+    return first, participation_count(poll.pk)
 
 
 def participation_count(poll_id: int) -> int:
     return Participation.objects.filter(poll_id=poll_id).count()
 
 
-def vote_cast(*, voter: Any, poll: Poll, choice: Any, now: datetime | None = None) -> CastReceipt:
+# Per process, when each poll last had a running tally sent; the shared cache key then
+# decides between processes. Saves a cache round trip on nearly every cast.
+_TALLY_SENT_AT: dict[int, float] = {}
+
+
+def _publish_after_cast(poll: Poll, count: int) -> None:
+    """After commit: the participation count and, at most once per interval, a named
+    poll's running tally."""
+    poll_event(poll.pk, "poll.participation", {"ballots": count, "eligible": poll.eligible_count})
+    if poll.visibility != Visibility.NAMED:
+        return
+    now = time.monotonic()
+    if now - _TALLY_SENT_AT.get(poll.pk, -TALLY_EVENT_INTERVAL) < TALLY_EVENT_INTERVAL:
+        return
+    _TALLY_SENT_AT[poll.pk] = now
+    if len(_TALLY_SENT_AT) > _FROZEN_OPTIONS_MAX:
+        _TALLY_SENT_AT.clear()
+    # A running tally costs a full count: send at most one per poll per interval (pages
+    # also refetch results after participation events, so the last state is never lost).
+    if cache.add(f"governance:tally-sent:{poll.pk}", 1, timeout=TALLY_EVENT_INTERVAL):
+        poll_event(poll.pk, "poll.tally", {"result": poll_tally(poll=poll)})
+
+
+def vote_cast(
+    *, voter: Any, poll: Poll | int, choice: Any, now: datetime | None = None
+) -> CastReceipt:
     """Cast (or, for named and anonymous-on-close polls, replace) the voter's ballot.
 
     Exactly one counted ballot per voter is guaranteed by unique constraints, not by a
     check-then-insert: named ballots are upserted on (poll, voter); secret ballots carry no
-    voter, and the (poll, user) participation row admits only the first cast.
+    voter, and the (poll, user) participation row admits only the first cast. ``poll`` is
+    a poll or its id; one the voter cannot see is "not found".
+
+    The transaction is kept short: one query reads the locked poll with the voter's
+    eligibility, the ballot is validated in memory, one statement writes participation and
+    ballot and counts participation, and the audit entry comes last (the audit chain's lock
+    serialises every writer until commit); events are published after commit.
     """
     now = now or timezone.now()
     with transaction.atomic():
-        _lock_poll_shared(poll.pk)
-        poll = Poll.objects.get(pk=poll.pk)
+        current, weight = _poll_for_cast(poll if isinstance(poll, int) else poll.pk, voter)
+        if current is None:
+            raise DomainError("no such poll", code="not_found", status_code=404)
+        poll = current
         if poll.status == PollStatus.DRAFT or (poll.opens_at and now < poll.opens_at):
             raise DomainError("the poll is not open yet", code="poll_not_open", status_code=409)
         if poll.status == PollStatus.CLOSED or now >= poll.closes_at:
@@ -150,8 +315,7 @@ def vote_cast(*, voter: Any, poll: Poll, choice: Any, now: datetime | None = Non
                 code="poll_closed",
                 status_code=409,
             )
-        entry = EligibleVoter.objects.filter(poll=poll, user=voter).first()
-        if entry is None:
+        if weight is None:
             raise DomainError(
                 "you are not eligible to vote in this poll", code="not_eligible", status_code=403
             )
@@ -162,63 +326,31 @@ def vote_cast(*, voter: Any, poll: Poll, choice: Any, now: datetime | None = Non
         nonce = secrets.token_hex(16)
         canonical = ballot_canonical(poll_id=poll.pk, choice=normalized, nonce=nonce)
         receipt = receipt_hash(canonical)
-        if poll.visibility == Visibility.SECRET:
-            try:
-                with transaction.atomic():
-                    Participation.objects.create(poll=poll, user=voter)
-            except IntegrityError:
-                raise DomainError(
-                    "you have already voted; secret ballots cannot be changed",
-                    code="already_voted",
-                    status_code=409,
-                ) from None
-            # No timestamp or id order may link the ballot to the participation row.
-            Ballot.objects.create(
-                id=_unlinkable_id(),
-                poll=poll,
-                voter=None,
-                choice=normalized,
-                weight=entry.weight,
-                receipt=receipt,
-                cast_at=poll.opens_at or poll.opened_at or now,
+        secret = poll.visibility == Visibility.SECRET
+        first, count = _ballot_store(
+            poll=poll,
+            user_id=voter.pk,
+            secret=secret,
+            choice=normalized,
+            weight=weight,
+            receipt=receipt,
+            # No timestamp may link a secret ballot to its participation row.
+            cast_at=(poll.opens_at or poll.opened_at or now) if secret else now,
+        )
+        if secret and not first:
+            raise DomainError(
+                "you have already voted; secret ballots cannot be changed",
+                code="already_voted",
+                status_code=409,
             )
-            replaced = False
-        else:
-            Participation.objects.bulk_create(
-                [Participation(poll=poll, user=voter)], ignore_conflicts=True
-            )
-            replaced = Ballot.objects.filter(poll=poll, voter=voter).exists()
-            Ballot.objects.bulk_create(
-                [
-                    Ballot(
-                        id=_unlinkable_id(),
-                        poll=poll,
-                        voter=voter,
-                        choice=normalized,
-                        weight=entry.weight,
-                        receipt=receipt,
-                        cast_at=now,
-                    )
-                ],
-                update_conflicts=True,
-                unique_fields=["poll", "voter"],
-                update_fields=["choice", "receipt", "cast_at"],
-            )
+        replaced = not first
         # Only named polls may tie a voter to a ballot in the audit log: a receipt there
         # would undo secrecy (and anonymity after close).
         detail: dict[str, Any] = {"replaced": replaced}
         if poll.visibility == Visibility.NAMED:
             detail.update(choice=normalized, receipt=receipt)
         audit_record(actor=voter, action="governance.ballot.cast", obj=poll, detail=detail)
-        count = participation_count(poll.pk)
-        data: dict[str, Any] = {"ballots": count, "eligible": poll.eligible_count}
-        poll_event(poll.pk, "poll.participation", data)
-        # A running tally costs a full count: send at most one per poll per interval (pages
-        # also refetch results after participation events, so the last state is never lost).
-        if poll.visibility == Visibility.NAMED and cache.add(
-            f"governance:tally-sent:{poll.pk}", 1, timeout=TALLY_EVENT_INTERVAL
-        ):
-            poll_event(poll.pk, "poll.tally", {"result": poll_tally(poll=poll)})
+        transaction.on_commit(lambda: _publish_after_cast(poll, count), robust=True)
     return CastReceipt(poll.pk, receipt, nonce, canonical, replaced)
 
 

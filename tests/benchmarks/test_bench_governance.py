@@ -34,14 +34,16 @@ N_BALLOTS = 100_000
 N_OPTIONS = 10
 N_VOTERS = int(os.environ.get("BENCH_GOVERNANCE_VOTERS", "1000"))
 CONCURRENCY = 50
+# Sync Django views run one at a time per process (the ASGI handler's single thread), and a
+# cast mostly waits on PostgreSQL round trips: more processes than cores keep the CPU busy.
+SERVER_WORKERS = int(os.environ.get("BENCH_GOVERNANCE_WORKERS", "4"))
 N_SUBSCRIBERS = int(os.environ.get("BENCH_GOVERNANCE_SUBSCRIBERS", "500"))
 LIVE_ROUNDS = 20
 OPTIONS = list(range(1, N_OPTIONS + 1))
 
 
-def _machine_idle() -> bool:
-    """Targets are for this machine's cores, not for cores shared with other jobs."""
-    return os.getloadavg()[0] < (os.cpu_count() or 1)
+def _load_average() -> str:
+    return " ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
 def _ballots(kind: str, rng: random.Random) -> list[tally.Ballot[Any]]:
@@ -97,9 +99,8 @@ def test_tally_time_for_100k_ballots_per_method() -> None:
     print(f"\ngovernance tally, {N_BALLOTS:,} ballots, {N_OPTIONS} options (best of 3):")
     for name, seconds, target in rows:
         print(f"  {name:<16} {seconds * 1000:8.1f} ms   (target < {target * 1000:.0f} ms)")
+    print(f"  (load average {_load_average()} on {os.cpu_count()} cores)")
     slow = [(n, round(s, 3)) for n, s, t in rows if s >= t]
-    if slow and not _machine_idle():
-        pytest.skip(f"over target on a loaded machine (load {os.getloadavg()[0]:.1f}): {slow}")
     assert not slow, f"over target: {slow}"
 
 
@@ -131,40 +132,110 @@ def _setup_voters(n: int) -> tuple[list[str], Any]:
     return tokens, polls
 
 
+class _RawClient:
+    """A minimal HTTP/1.1 keep-alive client on asyncio streams.
+
+    The load generator shares the machine's two cores with the server and PostgreSQL; a
+    full client library costs about a millisecond of CPU per request, which would be
+    measured as server latency. Requests are encoded before the clock starts.
+    """
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def _connect(self) -> None:
+        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            with contextlib.suppress(Exception):
+                await self.writer.wait_closed()
+        self.reader = self.writer = None
+
+    async def send(self, request: bytes) -> tuple[int, bytes]:
+        if self.writer is None:
+            await self._connect()
+        assert self.reader is not None and self.writer is not None
+        self.writer.write(request)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split(" ", 2)[1])
+        headers = {}
+        for line in lines[1:]:
+            if ":" in line:
+                name, _, value = line.partition(":")
+                headers[name.strip().lower()] = value.strip().lower()
+        if "content-length" in headers:
+            body = await self.reader.readexactly(int(headers["content-length"]))
+        elif headers.get("transfer-encoding") == "chunked":
+            parts = []
+            while True:
+                size = int((await self.reader.readuntil(b"\r\n")).strip(), 16)
+                parts.append(await self.reader.readexactly(size + 2))
+                if size == 0:
+                    break
+            body = b"".join(p[:-2] for p in parts)
+        else:
+            body = await self.reader.read()
+            headers["connection"] = "close"
+        if headers.get("connection") == "close":
+            await self.close()
+        return status, body
+
+
+def _encode(url: str, path: str, headers: dict[str, str], body: dict[str, Any]) -> bytes:
+    payload = json.dumps(body).encode()
+    host = url.removeprefix("http://")
+    lines = [
+        f"POST {path} HTTP/1.1",
+        f"Host: {host}",
+        "Content-Type: application/json",
+        f"Content-Length: {len(payload)}",
+        *(f"{k}: {v}" for k, v in headers.items()),
+    ]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + payload
+
+
 async def _load(
     url: str, requests: list[tuple[str, dict[str, str], dict[str, Any]]]
 ) -> tuple[float, list[float], int]:
+    """Send ``requests`` over ``CONCURRENCY`` keep-alive connections, each sending its next
+    request as soon as the previous answer arrived (a closed loop)."""
+    host, port = url.removeprefix("http://").split(":")
+    encoded = [_encode(url, *item) for item in requests]
+    queue: asyncio.Queue[bytes] = asyncio.Queue()
+    for item in encoded:
+        queue.put_nowait(item)
     latencies: list[float] = []
     errors = 0
-    queue: asyncio.Queue[tuple[str, dict[str, str], dict[str, Any]]] = asyncio.Queue()
-    for item in requests:
-        queue.put_nowait(item)
-    # Drop idle connections before the server's keep-alive timeout can race a new request.
-    limits = httpx.Limits(
-        max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY, keepalive_expiry=2
-    )
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
 
-        async def worker() -> None:
-            nonlocal errors
+    async def worker() -> None:
+        nonlocal errors
+        client = _RawClient(host, int(port))
+        try:
             while not queue.empty():
-                path, headers, body = queue.get_nowait()
+                request = queue.get_nowait()
                 started = time.perf_counter()
                 try:
-                    response = await client.post(path, headers=headers, json=body)
-                except httpx.TransportError as exc:
+                    status, body = await asyncio.wait_for(client.send(request), 30)
+                except (OSError, asyncio.IncompleteReadError, TimeoutError) as exc:
                     print(f"  transport error: {exc!r}")
                     errors += 1
+                    await client.close()
                     continue
                 latencies.append(time.perf_counter() - started)
-                if response.status_code != 201:
-                    print(f"  HTTP {response.status_code}: {response.text[:200]}")
+                if status != 201:
+                    print(f"  HTTP {status}: {body[:200]!r}")
                     errors += 1
+        finally:
+            await client.close()
 
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
-        elapsed = time.perf_counter() - started
-    return elapsed, latencies, errors
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+    return time.perf_counter() - started, latencies, errors
 
 
 def _ranking(poll: Any, rng: random.Random) -> list[int]:
@@ -181,11 +252,10 @@ def test_cast_throughput_and_live_updates(prod_like_server: Any, tmp_path: Any) 
     if soft < 4096:
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(4096, hard), hard))
     tokens, (cast_poll, live_poll) = _setup_voters(N_VOTERS)
-    load_before = os.getloadavg()[0]
-    idle = _machine_idle()
+    load_before = _load_average()
     rng = random.Random(7)
     with prod_like_server(
-        workers=2,
+        workers=SERVER_WORKERS,
         AGORA_BENCH="1",
         API_THROTTLE_VOTE="100000/min",
         API_THROTTLE_USER="100000/min",
@@ -216,7 +286,7 @@ def test_cast_throughput_and_live_updates(prod_like_server: Any, tmp_path: Any) 
     b95, c95 = percentile(b_lat, 0.95) * 1000, percentile(c_lat, 0.95) * 1000
     print(
         f"\ngovernance cast, {N_VOTERS} voters, {CONCURRENCY} concurrent clients, "
-        "uvicorn x2 on PostgreSQL:"
+        f"uvicorn x{SERVER_WORKERS} on PostgreSQL:"
     )
     print(
         f"  bare insert : {N_VOTERS / b_elapsed:7.1f} req/s   p50 "
@@ -235,15 +305,15 @@ def test_cast_throughput_and_live_updates(prod_like_server: Any, tmp_path: Any) 
         f"p50 {percentile(live, 0.5) * 1000:.1f} ms  p95 {percentile(live, 0.95) * 1000:.1f}"
         " ms (target p95 < 300 ms)"
     )
-    print(f"  (1-minute load average before the run: {load_before:.1f} on {os.cpu_count()} cores)")
+    print(
+        f"  (load average before the run {load_before}, after {_load_average()}, "
+        f"on {os.cpu_count()} cores)"
+    )
     assert c_err == 0 and b_err == 0
     assert Ballot.objects.filter(poll=cast_poll).count() == N_VOTERS
-    # The ratio to the bare insert measured in the same run holds on a busy machine too;
-    # the absolute latency targets only mean something on cores we do not share.
     assert c95 / b95 < 3, f"ratio {c95 / b95:.2f}"
-    if idle:
-        assert c95 < 150, f"cast p95 {c95:.1f} ms"
-        assert percentile(live, 0.95) * 1000 < 300
+    assert c95 < 150, f"cast p95 {c95:.1f} ms"
+    assert percentile(live, 0.95) * 1000 < 300, f"live p95 {percentile(live, 0.95) * 1000:.1f}"
 
 
 async def _live(url: str, poll: Any, tokens: list[str], rng: random.Random) -> list[float]:
@@ -273,8 +343,12 @@ async def _live(url: str, poll: Any, tokens: list[str], rng: random.Random) -> l
     async def open_one() -> None:
         async with semaphore:
             ws = await connect(
-                ws_url, origin=url, open_timeout=60, ping_interval=None, max_queue=None
-            )  # type: ignore[arg-type]
+                ws_url,
+                origin=url,  # type: ignore[arg-type]
+                open_timeout=60,
+                ping_interval=None,
+                max_queue=None,
+            )
             await ws.send(json.dumps({"action": "subscribe", "topic": topic}))
             ack = json.loads(await ws.recv())
             assert ack["type"] == "subscribed", ack

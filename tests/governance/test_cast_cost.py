@@ -1,0 +1,138 @@
+"""What one cast costs the database: a fixed, small number of queries whatever the size
+of the electorate, and the same outcomes as before the cast path was shortened."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from governance.models import Ballot, Participation
+from governance.services import (
+    poll_create,
+    poll_open,
+    proposal_create,
+    proposal_submit,
+    vote_cast,
+)
+from portal.api.errors import DomainError
+from portal.models import User
+
+pytestmark = pytest.mark.django_db
+
+# poll + eligibility (1), participation + ballot + count (1 on PostgreSQL, 3 elsewhere),
+# the audit entry (up to 5 with its savepoint and chain lock), transaction control.
+MAX_QUERIES_PER_CAST = 12
+
+
+def _poll(maintainer, voters: list[User], **rules):
+    poll = poll_create(
+        actor=maintainer,
+        title="cost",
+        method="schulze",
+        options=["a", "b", "c", "d"],
+        closes_at=timezone.now() + timedelta(days=1),
+        eligible_users=voters,
+        **rules,
+    )
+    return poll_open(poll=poll, actor=maintainer)
+
+
+def _voters(n: int, prefix: str) -> list[User]:
+    return User.objects.bulk_create(
+        [User(username=f"{prefix}{i}", email=f"{prefix}{i}@cost.example") for i in range(n)]
+    )
+
+
+def _queries_for_a_cast(poll, voter) -> int:
+    ranking = list(poll.options.values_list("pk", flat=True))
+    with CaptureQueriesContext(connection) as queries:
+        vote_cast(voter=voter, poll=poll.pk, choice=ranking)
+    return len([q for q in queries.captured_queries if q["sql"] not in ("BEGIN", "COMMIT")])
+
+
+@pytest.mark.parametrize("visibility", ["named", "secret"])
+def test_a_cast_costs_a_few_queries_whatever_the_electorate(maintainer, visibility) -> None:
+    small = _voters(3, "s")
+    large = _voters(400, "l")
+    small_poll = _poll(maintainer, small, visibility=visibility)
+    large_poll = _poll(maintainer, large, visibility=visibility)
+    # the first cast of a process reads the frozen options once
+    _queries_for_a_cast(small_poll, small[0])
+    _queries_for_a_cast(large_poll, large[0])
+    few = _queries_for_a_cast(small_poll, small[1])
+    many = _queries_for_a_cast(large_poll, large[1])
+    assert few == many
+    assert many <= MAX_QUERIES_PER_CAST
+
+
+def test_replacing_a_named_ballot_is_reported_and_keeps_one_ballot(maintainer) -> None:
+    voter = _voters(1, "r")[0]
+    poll = _poll(maintainer, [voter])
+    first = vote_cast(voter=voter, poll=poll, choice=[*poll.options.values_list("pk", flat=True)])
+    second = vote_cast(voter=voter, poll=poll.pk, choice=[poll.options.first().pk])
+    assert (first.replaced, second.replaced) == (False, True)
+    ballot = Ballot.objects.get(poll=poll)
+    assert ballot.receipt == second.receipt and ballot.voter_id == voter.pk
+    assert Participation.objects.filter(poll=poll).count() == 1
+
+
+def test_a_second_secret_cast_stores_nothing(maintainer) -> None:
+    voter = _voters(1, "x")[0]
+    poll = _poll(maintainer, [voter], visibility="secret")
+    vote_cast(voter=voter, poll=poll, choice=[poll.options.first().pk])
+    with pytest.raises(DomainError) as err:
+        vote_cast(voter=voter, poll=poll, choice=[poll.options.last().pk])
+    assert err.value.code == "already_voted"
+    assert Ballot.objects.filter(poll=poll).count() == 1
+    assert Ballot.objects.get(poll=poll).voter_id is None
+
+
+def test_a_poll_the_voter_cannot_see_is_not_found(maintainer, member) -> None:
+    draft = proposal_create(author=maintainer, title="Hidden", body="draft")
+    poll = poll_create(
+        actor=maintainer,
+        title="on a draft",
+        method="yes_no",
+        closes_at=timezone.now() + timedelta(days=1),
+        proposal=draft,
+    )
+    with pytest.raises(DomainError) as err:
+        vote_cast(voter=member, poll=poll.pk, choice="yes")
+    assert (err.value.code, err.value.status_code) == ("not_found", 404)
+    with pytest.raises(DomainError) as err:
+        vote_cast(voter=maintainer, poll=poll.pk, choice="yes")
+    assert err.value.code == "poll_not_open"  # its author sees it
+
+
+def test_the_cast_query_sees_exactly_the_polls_the_selector_shows(maintainer, settings) -> None:
+    from governance.selectors import polls_visible
+    from governance.services.voting import _poll_for_cast
+    from tests.factories import UserFactory
+
+    author = UserFactory(role="member")
+    others = [UserFactory(role="member"), UserFactory(role="steward"), maintainer, author]
+    closes = timezone.now() + timedelta(days=1)
+    draft = proposal_create(author=author, title="Draft", body="x")
+    submitted = proposal_create(author=author, title="Submitted", body="x")
+    proposal_submit(actor=author, proposal=submitted)
+    polls = [
+        poll_create(actor=maintainer, title="alone", method="yes_no", closes_at=closes),
+        poll_create(
+            actor=maintainer, title="draft", method="yes_no", closes_at=closes, proposal=draft
+        ),
+        poll_create(actor=author, title="mine", method="yes_no", closes_at=closes, proposal=draft),
+        poll_create(
+            actor=maintainer, title="open", method="yes_no", closes_at=closes, proposal=submitted
+        ),
+    ]
+    seen = []
+    for user in others:
+        for poll in polls:
+            expected = polls_visible(user=user).filter(pk=poll.pk).exists()
+            assert (_poll_for_cast(poll.pk, user)[0] is not None) == expected, (user, poll)
+            seen.append(expected)
+    assert True in seen and False in seen
