@@ -16,6 +16,7 @@ urlpatterns = [
     path("calendar/<str:token>.ics", views.user_calendar, name="user-calendar"),
     path("templates/", views.templates_page, name="templates"),
     path("<int:pk>/", views.meeting_detail, name="meeting"),
+    path("<int:pk>/panel/<slug:panel>/", views.meeting_panel, name="panel"),
     path("<int:pk>/minutes/", views.minutes_review, name="minutes"),
     path("<int:pk>/minutes.md", views.minutes_markdown, name="minutes-md"),
     path("<int:pk>/do/<slug:action>/", views.meeting_act, name="act"),

@@ -152,6 +152,28 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "meetings/meeting.html", _meeting_context(request, pk))
 
 
+# Parts of the meeting page that other attendees' changes refresh in place.
+PANELS = {
+    "decisions": "meetings/_decisions.html",
+    "actions": "meetings/_actions.html",
+}
+
+
+@login_required
+def meeting_panel(request: HttpRequest, pk: int, panel: str) -> HttpResponse:
+    """The decisions or action items list alone, fetched when ``meeting.<id>`` says it
+    changed (the event carries ids only; the list is rendered here, for this viewer)."""
+    if panel not in PANELS:
+        raise Http404("unknown panel")
+    meeting = get_object_or_404(selectors.meetings_visible(user=request.user), pk=pk)
+    context: dict[str, Any] = {"meeting": meeting}
+    if panel == "decisions":
+        context["decisions"] = list(meeting.decisions.select_related("poll").all())
+    else:
+        context["actions"] = list(selectors.action_items_for(meeting))
+    return render(request, PANELS[panel], context)
+
+
 @login_required
 def minutes_review(request: HttpRequest, pk: int) -> HttpResponse:
     get_object_or_404(Meeting, pk=pk)

@@ -157,3 +157,49 @@ def test_board_move_with_keyboard_control_shows_live_for_another_viewer(page, lo
         assert page.js_errors == []
     finally:
         watcher_context.close()
+
+
+def test_decisions_and_actions_by_the_chair_appear_live_for_an_attendee(page, login, live_url):
+    chair = UserFactory(role="maintainer")
+    attendee = UserFactory(role="member")
+    agenda_templates_ensure()
+    from governance.meetings.models import AgendaTemplate
+
+    series = series_create(
+        actor=chair,
+        title="Strategy",
+        cadence="monthly",
+        time_zone="UTC",
+        first_date=timezone.localdate() + timedelta(days=1),
+        local_time=time(9, 0),
+        template=AgendaTemplate.objects.get(slug="weekly-security-infra"),
+        default_attendees=[attendee],
+    )
+    meeting = Meeting.objects.filter(series=series).order_by("starts_at").first()
+
+    login(page, attendee)
+    chair_context = page.context.browser.new_context(base_url=live_url)
+    chair_page = chair_context.new_page()
+    try:
+        login(chair_page, chair)
+        page.goto(f"/meetings/{meeting.pk}/")
+        chair_page.goto(f"/meetings/{meeting.pk}/")
+        page.wait_for_timeout(500)  # the attendee's subscription is acknowledged
+
+        chair_page.fill("#decision-text", "Adopt the new backup policy")
+        chair_page.click("#decision-form button[type=submit]")
+        chair_page.fill("#action-what", "Draft the backup policy")
+        chair_page.fill("#action-assignee", attendee.username)
+        chair_page.click("#action-form button[type=submit]")
+
+        # The attendee never reloads: both lists update in place.
+        expect(page.locator("#decision-list")).to_contain_text(
+            "Adopt the new backup policy", timeout=10_000
+        )
+        action = page.locator("#action-list li", has_text="Draft the backup policy")
+        expect(action).to_have_count(1, timeout=10_000)
+        expect(action.locator("a")).to_have_attribute("href", "/roadmap/tasks/ACT-001/")
+        expect(page.locator("#live-status")).not_to_contain_text("reload")
+        assert page.js_errors == []
+    finally:
+        chair_context.close()

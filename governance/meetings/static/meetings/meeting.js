@@ -107,10 +107,34 @@
       if (present) present.textContent = data.present;
       var verdict = document.getElementById("quorum-verdict");
       if (verdict && data.quorum_met !== null) verdict.textContent = data.quorum_met ? "met" : "not met";
-    } else if (event.type === "decision.added" || event.type === "action.added" ||
-               event.type === "decision.result" || event.type === "minutes.status") {
-      live.textContent = "The meeting was updated — reload to see the change.";
+    } else if (event.type === "decision.added" || event.type === "decision.result") {
+      refreshPanel("decision-list", event.type === "decision.added"
+        ? "A decision was recorded." : "A poll result was added to a decision.");
+    } else if (event.type === "action.added" || event.type === "action.carried") {
+      refreshPanel("action-list", "An action item was added.");
+    } else if (event.type === "minutes.status") {
+      live.textContent = "The minutes changed status — reload to see the change.";
     }
+  }
+
+  // Decisions and action items are re-rendered by the server for this viewer and swapped
+  // in place; several events close together cause one fetch per list.
+  var panelTimers = {};
+  function refreshPanel(listId, message) {
+    clearTimeout(panelTimers[listId]);
+    panelTimers[listId] = setTimeout(function () {
+      var list = document.getElementById(listId);
+      if (!list) return;
+      fetch(list.dataset.panel, { credentials: "same-origin" })
+        .then(function (r) { if (!r.ok) throw new Error(r.status); return r.text(); })
+        .then(function (html) {
+          var current = document.getElementById(listId);
+          if (!current) return;
+          current.outerHTML = html;
+          live.textContent = message;
+        })
+        .catch(function () { live.textContent = "The meeting was updated — reload to see the change."; });
+    }, 100);
   }
 
   if (window.AgoraRealtime) window.AgoraRealtime.subscribe("meeting." + meetingId, onEvent);
