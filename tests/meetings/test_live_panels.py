@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def meeting(make_series: Any, member: Any) -> Meeting:
     series = make_series(default_attendees=[member], first_date=date.today() + timedelta(days=1))
-    return Meeting.objects.filter(series=series).order_by("starts_at").first()
+    return Meeting.objects.filter(series=series).order_by("starts_at")[0]
 
 
 def test_recording_announces_on_the_meeting_topic(meeting, maintainer, member):
