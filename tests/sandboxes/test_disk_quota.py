@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -41,18 +43,24 @@ def test_upload_past_the_workspace_quota_is_refused_with_the_reason(
         any_backend.write_file(handle, "two.bin", b"x" * (5 << 20))
 
 
-def test_bubblewrap_usage_reports_a_full_workspace(
-    launch: Callable[..., Handle], any_backend: SandboxBackend, backend_kind: str
-) -> None:
-    if backend_kind != "bubblewrap":
-        pytest.skip("usage() reports workspace bytes on bubblewrap only")
-    handle = launch(disk_mb=8)
-    before = any_backend.usage(handle)
-    assert before.disk_limit_bytes == 8 << 20
-    assert not before.disk_full
-    any_backend.exec(handle, WRITE_THREE, timeout=30)
-    after = any_backend.usage(handle)
-    assert after.disk_full, after
+def test_bubblewrap_usage_reports_a_full_workspace(sandbox_root: Path) -> None:
+    from sandboxes.backends.base import LaunchSpec, Limits
+    from sandboxes.backends.bubblewrap import BubblewrapBackend
+
+    backend = BubblewrapBackend(root=sandbox_root)
+    handle = backend.launch(
+        LaunchSpec(sandbox_id=f"quota{os.getpid()}{os.urandom(3).hex()}", limits=Limits(disk_mb=8))
+    )
+    try:
+        before = backend.usage(handle)
+        assert before.disk_limit_bytes == 8 << 20
+        assert not before.disk_full
+        backend.exec(handle, WRITE_THREE, timeout=30)
+        after = backend.usage(handle)
+        assert after.disk_full, after
+    finally:
+        backend.remove(handle)
+    assert not os.path.ismount(Path(handle.ref) / "workspace"), "workspace left mounted"
 
 
 @pytest.mark.django_db(transaction=True)
