@@ -407,20 +407,17 @@ class BubblewrapBackend(SandboxBackend):
             limits = spec.limits
             if self.privileged:
                 _workspace_mount(workspace, size_mb=limits.disk_mb, uid=uid)
-            # A supervisor on standby, its first process already in a cgroup (the spawner
-            # creates and names the cgroups; it has just set this one's limits).
-            claim = _spawner().request(
-                {
-                    "op": "claim",
-                    "limits": {
-                        "memory_mb": limits.memory_mb,
-                        "cpus": limits.cpus,
-                        "pids": limits.pids,
-                    },
-                }
-            )
-            token = int(claim["token"])
-            cgroup_name = str(claim["cgroup"]) if self.privileged else ""
+            cgroup_limits = {
+                "memory_mb": limits.memory_mb,
+                "cpus": limits.cpus,
+                "pids": limits.pids,
+            }
+            cgroup_name = ""
+            if spec.setup:
+                # Setup commands run in the sandbox's cgroup: claim the standby first.
+                claim = _spawner().request({"op": "claim", "limits": cgroup_limits})
+                token = int(claim["token"])
+                cgroup_name = str(claim["cgroup"]) if self.privileged else ""
             data: dict[str, Any] = {
                 "id": spec.sandbox_id,
                 "state": str(state),
@@ -431,14 +428,20 @@ class BubblewrapBackend(SandboxBackend):
                 "labels": spec.labels,
                 "limits": limits.__dict__,
                 "shell": list(spec.shell),
-                "cgroup": bool(cgroup_name),
+                "cgroup": bool(cgroup_name) or self._cgroups_expected(),
                 "cgroup_name": cgroup_name,
                 "created": time.time(),
             }
             (state / "spec.json").write_text(json.dumps(data))
             self.run_setup(handle, spec, report)
             report("starting shell", 80)
-            self._start_supervisor(data, spec.shell, limits, token)
+            started = self._start_supervisor(data, spec.shell, limits, token, cgroup_limits)
+            token = None
+            if not cgroup_name:
+                # A standby supervisor's cgroup, named by the spawner: record which.
+                data["cgroup_name"] = str(started["cgroup"]) if self.privileged else ""
+                data["cgroup"] = bool(data["cgroup_name"])
+                (state / "spec.json").write_text(json.dumps(data))
         except BaseException:
             if token is not None:
                 with contextlib.suppress(BackendError, OSError):
@@ -447,27 +450,36 @@ class BubblewrapBackend(SandboxBackend):
             raise
         return handle
 
+    def _cgroups_expected(self) -> bool:
+        """Whether the spawner (same euid, same host) gives sandboxes a cgroup."""
+        return self.privileged and CgroupSet("probe").available
+
     def _start_supervisor(
-        self, spec: dict[str, Any], shell: tuple[str, ...], limits: Limits, token: int
-    ) -> None:
+        self,
+        spec: dict[str, Any],
+        shell: tuple[str, ...],
+        limits: Limits,
+        token: int | None,
+        cgroup_limits: dict[str, Any],
+    ) -> dict[str, Any]:
         state = Path(spec["state"])
-        # The supervisor's child joins the cgroup, sets the rlimits and drops to the
-        # sandbox uid itself, then execs bwrap directly (no sh or setpriv in between).
+        # The supervisor's child joined its cgroup while on standby; it sets the rlimits
+        # and drops to the sandbox uid itself, then execs bwrap (no sh or setpriv exec).
         argv = self._bwrap_argv(spec, list(shell), setpriv=False)
         argv[0] = _which(argv[0])
-        _spawner().request(
-            {
-                "op": "start",
-                "token": token,
-                "state": str(state),
-                "argv": argv,
-                "env": {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"},
-                "rlimits": _rlimits(spec),
-                "uid": spec["uid"] if self.privileged else None,
-                "cpu_seconds": float(limits.cpu_seconds),
-                "max_age": float(limits.max_age_seconds),
-            }
-        )
+        request: dict[str, Any] = {
+            "op": "start" if token is not None else "launch",
+            "token": token,
+            "limits": cgroup_limits,
+            "state": str(state),
+            "argv": argv,
+            "env": {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"},
+            "rlimits": _rlimits(spec),
+            "uid": spec["uid"] if self.privileged else None,
+            "cpu_seconds": float(limits.cpu_seconds),
+            "max_age": float(limits.max_age_seconds),
+        }
+        return _spawner().request(request)
 
     def stop(self, handle: Handle, *, reason: str = "stopped") -> None:
         state = self._state(handle)

@@ -94,6 +94,10 @@ class Spawner:
 
     def handle(self, request: dict[str, Any]) -> dict[str, Any]:
         op = request.get("op")
+        if op == "launch":  # claim and start in one round trip (no setup commands to run)
+            claim = self.handle({**request, "op": "claim"})
+            started = self.handle({**request, "op": "start", "token": claim["token"]})
+            return {**claim, **started}
         if op == "claim":
             entry = self.ready or self._fork_standby()
             self.ready = None
