@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from sandboxes.backends.bwrap_supervisor import standby
-from sandboxes.backends.cgroups import CgroupSet
+from sandboxes.backends.cgroups import CgroupSet, standby_groups_prune, standby_name
 
 _COUNTER = itertools.count(1)
 
@@ -65,7 +65,7 @@ class Spawner:
     def _fork_standby(self) -> _Standby:
         cgroup: CgroupSet | None = None
         if os.geteuid() == 0:
-            candidate = CgroupSet(f"sbx-s{os.getpid()}-{next(_COUNTER)}")
+            candidate = CgroupSet(standby_name(os.getpid(), next(_COUNTER)))
             if candidate.available:
                 candidate.make()
                 cgroup = candidate
@@ -166,6 +166,9 @@ def main(control_fd: int, lifeline: int) -> None:
     os.dup2(devnull, 0)
     spawner = Spawner(control, lifeline)
     spawner.refill()
+    if os.geteuid() == 0:
+        with contextlib.suppress(OSError):
+            standby_groups_prune()
     buffer = b""
     try:
         while True:

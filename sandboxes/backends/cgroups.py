@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import time
 from pathlib import Path
@@ -23,6 +24,49 @@ def cgroup_version() -> int:
     if (CGROUP_ROOT / "memory").is_dir() and os.access(CGROUP_ROOT / "memory", os.W_OK):
         return 1
     return 0
+
+
+STANDBY_NAME = re.compile(r"^sbx-s(\d+)-\d+$")  # a spawner's standby group: sbx-s<pid>-<n>
+
+
+def standby_name(spawner_pid: int, number: int) -> str:
+    return f"sbx-s{spawner_pid}-{number}"
+
+
+def standby_groups_prune() -> int:
+    """Remove empty standby groups left by spawners that died without cleaning up
+    (SIGKILL); groups of sandboxes that still run are removed when those stop."""
+    version = cgroup_version()
+    bases = (
+        [CGROUP_ROOT / PARENT]
+        if version == 2
+        else [d / PARENT for c in ("memory", "cpu", "cpuacct", "pids") if (d := _v1_dir(c))]
+    )
+    names: set[str] = set()
+    for base in bases:
+        with contextlib.suppress(OSError):
+            names.update(e.name for e in base.iterdir() if e.is_dir())
+    pruned = 0
+    for name in sorted(names):
+        match = STANDBY_NAME.match(name)
+        if match is None or _pid_exists(int(match.group(1))):
+            continue
+        group = CgroupSet(name, version)
+        if group.pids():
+            continue  # a sandbox started from that standby still runs: its stop removes it
+        group.destroy()
+        pruned += 1
+    return pruned
+
+
+def _pid_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _v1_dir(controller: str) -> Path | None:

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from sandboxes.backends import cgroups
-from sandboxes.backends.cgroups import PARENT, CgroupSet, cgroup_version
+from sandboxes.backends.cgroups import (
+    PARENT,
+    CgroupSet,
+    cgroup_version,
+    standby_groups_prune,
+    standby_name,
+)
 
 
 @pytest.fixture
@@ -117,3 +125,26 @@ def test_no_usable_hierarchy_means_no_limits(
     monkeypatch.setattr(cgroups, "CGROUP_ROOT", tmp_path)
     assert cgroup_version() == 0
     assert not CgroupSet("sbx-c").available
+
+
+def test_standby_groups_of_dead_spawners_are_pruned(v1_root: Path) -> None:
+    dead_pid = _exited_pid()
+    for base in ("memory", "cpu,cpuacct", "pids"):
+        for name in (
+            standby_name(dead_pid, 1),
+            standby_name(dead_pid, 3),
+            standby_name(os.getpid(), 2),
+            "sbx-someid",
+        ):
+            (v1_root / base / PARENT / name).mkdir(parents=True)
+    # A sandbox started from a dead spawner's standby still runs in this one: kept.
+    (v1_root / "pids" / PARENT / standby_name(dead_pid, 3) / "cgroup.procs").write_text("99\n")
+    assert standby_groups_prune() == 1
+    left = sorted(p.name for p in (v1_root / "memory" / PARENT).iterdir())
+    assert left == sorted([standby_name(dead_pid, 3), standby_name(os.getpid(), 2), "sbx-someid"])
+
+
+def _exited_pid() -> int:
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    return proc.pid
