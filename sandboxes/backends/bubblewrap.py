@@ -1,10 +1,16 @@
 """The bubblewrap backend: the embedded default, sandboxes on this machine.
 
 Each sandbox is a directory ``SANDBOX_ROOT/<id>/`` (root-only, traversable) holding its
-spec, a private workspace owned by a uid of its own, the terminal socket and log. The
-payload runs as that unprivileged uid (``setpriv``) inside new user, mount, pid, net, ipc
-and uts namespaces with every capability dropped, ``/usr`` read-only and a handful of
-``/etc`` files; limits come from rlimits (set by the launching shell) and a cgroup (v1 or v2).
+spec, a private workspace owned by a uid of its own (a size-limited tmpfs: the disk
+quota), the terminal socket and log. The payload runs as that unprivileged uid inside new
+user, mount, pid, net, ipc and uts namespaces with every capability dropped, ``/usr``
+read-only and a handful of ``/etc`` files; limits come from rlimits and a cgroup (v1 or
+v2). The terminal's process is started by a standby supervisor (``bwrap_spawner``) that
+sets the rlimits and drops privileges itself; one-off commands (``exec``) go through a
+small shell and ``setpriv``, which do the same.
+
+Workspace bytes live in memory (tmpfs) and are charged to the writer's memory cgroup, so
+a sandbox's files count against its memory limit as well as its disk quota.
 """
 
 from __future__ import annotations
