@@ -1,22 +1,28 @@
-"""ASGI entry point: HTTP through Django, websockets through the realtime hub at ``/ws/``."""
+"""ASGI entry point: HTTP through Django, websockets through the realtime hub at ``/ws/``.
+
+HTTP runs Django's request handler in one hop to its sync thread (``config.http``): every
+view and middleware here is synchronous, and Django's ASGI handler would hop between the
+event loop and that thread several times per request.
+"""
 
 from __future__ import annotations
 
 import os
 
-from django.core.asgi import get_asgi_application
+from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-django_asgi_app = get_asgi_application()
+django_handler = get_wsgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from config.http import DjangoHTTP  # noqa: E402
 from config.routing import websocket_urlpatterns  # noqa: E402
 from portal.realtime.auth import OriginValidator, TokenOrSessionAuthMiddleware  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": DjangoHTTP(django_handler),
         "websocket": OriginValidator(
             TokenOrSessionAuthMiddleware(URLRouter(websocket_urlpatterns))
         ),

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
 
@@ -13,6 +14,18 @@ from django.conf import settings
 from tests.browser.server import ServerProcess, database_url_for, uvicorn_process
 
 BENCH_SECRET_KEY = "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+@pytest.fixture(autouse=True)
+def quiet_request_logs() -> Iterator[None]:
+    """Benchmarks print their figures; one access-log line per request would bury them."""
+    loggers = [logging.getLogger(name) for name in ("agora.access", "agora.jobs")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.WARNING)
+    yield
+    for logger, level in zip(loggers, levels, strict=True):
+        logger.setLevel(level)
 
 
 def percentile(values: list[float], q: float) -> float:
