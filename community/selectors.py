@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
@@ -22,6 +23,9 @@ from community.models import (
     Payout,
 )
 from community.services.scoring import PolicyScorer, policy_current
+
+if TYPE_CHECKING:
+    from community.services.epochs import AllocationRow
 
 
 def contributions_visible(user: Any) -> QuerySet[Contribution]:
@@ -69,11 +73,17 @@ def balances_visible(user: Any) -> QuerySet[Account]:
     return qs.filter(kind=AccountKind.CONTRIBUTOR, contributor__user=user)
 
 
-def leaderboard_epoch(epoch: Epoch, *, limit: int = 100) -> list[dict[str, Any]]:
-    """An epoch's ranking (frozen when closed, live preview when open), opt-outs hidden."""
+def leaderboard_epoch(
+    epoch: Epoch, *, limit: int = 100, rows: Sequence[AllocationRow] | None = None
+) -> list[dict[str, Any]]:
+    """An epoch's ranking (frozen when closed, live preview when open), opt-outs hidden.
+
+    Pass ``rows`` when the caller already has the allocation (the preview is not free).
+    """
     from community.services.epochs import epoch_allocations
 
-    rows = epoch_allocations(epoch)
+    if rows is None:
+        rows = epoch_allocations(epoch)
     hidden = set(
         Contributor.objects.filter(
             id__in=[r.contributor_id for r in rows], opt_out_listing=True

@@ -69,7 +69,11 @@ class Contribution(models.Model):
     )
     # Matched case-insensitively (UPPER), which a plain index would not serve.
     github_login = models.CharField(max_length=39, blank=True)
-    type = models.ForeignKey(ContributionType, on_delete=models.PROTECT, related_name="+")
+    # No index of its own: a few dozen types select nothing, and every index is paid for
+    # again by each of the thousands of rows an epoch close binds.
+    type = models.ForeignKey(
+        ContributionType, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True, max_length=5000)
     link = models.URLField(blank=True, max_length=500)
@@ -77,7 +81,8 @@ class Contribution(models.Model):
     source = models.CharField(
         max_length=10, choices=ContributionSource.choices, default=ContributionSource.CLAIM
     )
-    external_id = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    # Unique where present (GitHub, roadmap); claims have none and stay out of the index.
+    external_id = models.CharField(max_length=200, null=True, blank=True)
     status = models.CharField(
         max_length=20,
         choices=ContributionStatus.choices,
@@ -91,11 +96,25 @@ class Contribution(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="contributions",
+        db_index=False,  # served by the (epoch, status, approved_at) index
     )
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["status", "epoch", "approved_at"])]
+        # Epoch first: it serves both an epoch's contributions and the unbound approved
+        # work an epoch close binds (epoch IS NULL, status, approved_at < cutoff).
+        indexes = [
+            models.Index(
+                fields=["epoch", "status", "approved_at"], name="community_contrib_epoch_idx"
+            )
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_id"],
+                condition=models.Q(external_id__isnull=False),
+                name="community_contribution_external_id_unique",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.title

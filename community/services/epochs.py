@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Avg, Q, QuerySet, Sum
 from django.utils import timezone
 
@@ -19,6 +19,7 @@ from community.models import (
     Allocation,
     Contribution,
     ContributionStatus,
+    ContributionType,
     Contributor,
     Currency,
     Epoch,
@@ -28,10 +29,23 @@ from community.models import (
     Review,
     ReviewDecision,
 )
+from community.models.contributions import Effort
 from community.models.ledger import TransactionSource
-from community.services.ledger import account_balance, account_get, accounts_get_many, ledger_post
+from community.services.bulk_sql import rows_insert
+from community.services.ledger import (
+    AccountRef,
+    account_balance,
+    account_get,
+    contributor_accounts_get_many,
+    ledger_post,
+)
 from community.services.money import currency_get, minor_unit, money_parse
-from community.services.scoring import PolicyScorer, allocate_largest_remainder, policy_current
+from community.services.scoring import (
+    POINTS_QUANTUM,
+    PolicyScorer,
+    allocate_largest_remainder,
+    policy_current,
+)
 from community.topics import EpochClosedEvent, community_publish
 from portal.api.errors import DomainError
 from portal.audit import audit_record
@@ -133,9 +147,10 @@ def _epoch_contributions(epoch: Epoch, *, include_unbound: bool) -> QuerySet[Con
     )
 
 
-def epoch_allocation_compute(epoch: Epoch, *, include_unbound: bool = True) -> list[AllocationRow]:
-    """Score the epoch's approved contributions and split its pool (no writes)."""
-    scorer = PolicyScorer(epoch.policy)
+def _score_python(
+    epoch: Epoch, scorer: PolicyScorer, *, include_unbound: bool
+) -> dict[int, AllocationRow]:
+    """The reference scoring: one contribution at a time (fallback and test oracle)."""
     contributions = _epoch_contributions(epoch, include_unbound=include_unbound)
     ratings = dict(
         Review.objects.filter(
@@ -162,6 +177,102 @@ def epoch_allocation_compute(epoch: Epoch, *, include_unbound: bool = True) -> l
             rating=Decimal(str(rating)) if rating is not None else None,
         )
         row.contributions += 1
+    return rows
+
+
+# Rating buckets: no rating (0) or the rounded average of approving reviewers' 1 to 5.
+_RATING_BUCKETS = (0, 1, 2, 3, 4, 5)
+
+
+_PRICE_TABLES: dict[tuple[Any, ...], list[Any]] = {}
+
+
+def _price_table(types: tuple[tuple[int, str, str], ...], scorer: PolicyScorer) -> list[Any]:
+    """Flat (type id, effort, bucket, units) rows, cached by everything that prices them."""
+    key = (types, *(tuple(sorted(m.items())) for m in scorer.maps()), scorer.default_base)
+    cached = _PRICE_TABLES.get(key)
+    if cached is not None:
+        return cached
+    prices: list[Any] = []
+    for type_id, slug, category in types:
+        for effort in Effort.values:
+            for bucket in _RATING_BUCKETS:
+                points = scorer.points(
+                    type_slug=slug,
+                    category=category,
+                    effort=effort,
+                    rating=Decimal(bucket) if bucket else None,
+                )
+                prices += [type_id, effort, bucket, int(points / POINTS_QUANTUM)]
+    if len(_PRICE_TABLES) > 32:
+        _PRICE_TABLES.clear()
+    _PRICE_TABLES[key] = prices
+    return prices
+
+
+def _score_sql(
+    epoch: Epoch, scorer: PolicyScorer, *, include_unbound: bool
+) -> dict[int, AllocationRow] | None:
+    """Score in one grouped query; ``None`` when a contribution falls outside the table.
+
+    Points depend only on (type, effort, rating bucket), so Python prices every such key
+    once, exactly as ``PolicyScorer`` does, in whole units of ``POINTS_QUANTUM``; the
+    database joins that small table to the contributions and sums integers per
+    contributor. Integer sums are exact on every backend, so the totals equal the
+    one-at-a-time reference to the last digit.
+    """
+    types = tuple(ContributionType.objects.values_list("id", "slug", "category"))
+    prices = _price_table(types, scorer)
+    if not prices:
+        return None
+    first = "(CAST(%s AS BIGINT), CAST(%s AS VARCHAR(10)), CAST(%s AS INTEGER), CAST(%s AS BIGINT))"
+    values = ", ".join([first] + ["(%s, %s, %s, %s)"] * (len(prices) // 4 - 1))
+    where = "c.epoch_id = %s"
+    params: list[Any] = [epoch.pk]
+    if include_unbound:
+        cutoff = min(timezone.now(), epoch.ends_at)
+        where = (
+            "(c.epoch_id = %s OR (c.epoch_id IS NULL AND c.status = %s "
+            "AND c.approved_at < %s AND c.contributor_id IS NOT NULL))"
+        )
+        params = [
+            epoch.pk,
+            ContributionStatus.APPROVED.value,
+            connection.ops.adapt_datetimefield_value(cutoff),
+        ]
+    sql = (
+        f"WITH price (type_id, effort, bucket, units) AS (VALUES {values}), "  # noqa: S608
+        "rated AS (SELECT r.contribution_id, CAST(ROUND(AVG(r.rating)) AS INTEGER) AS bucket "
+        "FROM community_review r WHERE r.decision = %s AND r.rating IS NOT NULL "
+        f"AND r.contribution_id IN (SELECT c.id FROM community_contribution c WHERE {where}) "
+        "GROUP BY r.contribution_id) "
+        "SELECT c.contributor_id, COUNT(*), COUNT(price.units), SUM(price.units) "
+        "FROM community_contribution c "
+        "LEFT JOIN rated ON rated.contribution_id = c.id "
+        "LEFT JOIN price ON price.type_id = c.type_id AND price.effort = c.effort "
+        "AND price.bucket = COALESCE(rated.bucket, 0) "
+        f"WHERE {where} GROUP BY c.contributor_id"
+    )
+    rows: dict[int, AllocationRow] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*prices, ReviewDecision.APPROVE.value, *params, *params])
+        for contributor_id, count, priced, units in cursor.fetchall():
+            if count != priced:
+                return None  # an effort or type the table does not know: score one by one
+            rows[contributor_id] = AllocationRow(
+                contributor_id,
+                points=Decimal(int(units)) * POINTS_QUANTUM,
+                contributions=int(count),
+            )
+    return rows
+
+
+def epoch_allocation_compute(epoch: Epoch, *, include_unbound: bool = True) -> list[AllocationRow]:
+    """Score the epoch's approved contributions and split its pool (no writes)."""
+    scorer = PolicyScorer(epoch.policy)
+    rows = _score_sql(epoch, scorer, include_unbound=include_unbound)
+    if rows is None:
+        rows = _score_python(epoch, scorer, include_unbound=include_unbound)
     if epoch.method == EpochMethod.PEER:
         for receiver_id, total in (
             PeerGive.objects.filter(epoch=epoch)
@@ -174,10 +285,8 @@ def epoch_allocation_compute(epoch: Epoch, *, include_unbound: bool = True) -> l
                 row = rows[receiver_id] = AllocationRow(receiver_id)
             row.give_received = int(total or 0)
     opted_out = set(
-        Contributor.objects.filter(id__in=list(rows), opt_out_money=True).values_list(
-            "id", flat=True
-        )
-    )
+        Contributor.objects.filter(opt_out_money=True).values_list("id", flat=True)
+    ).intersection(rows)
     for contributor_id in opted_out:
         rows[contributor_id].eligible = False
     weights = {
@@ -248,9 +357,10 @@ def epoch_close(*, epoch_id: int, actor: Any = None) -> Epoch:
                     code="pool_underfunded",
                     status_code=409,
                 )
-            contributors = Contributor.objects.filter(id__in=[r.contributor_id for r in paid])
-            accounts = accounts_get_many(contributors=list(contributors), currency=epoch.currency)
-            entries: list[tuple[Account, Decimal]] = [(pool, -total)]
+            accounts = contributor_accounts_get_many(
+                contributor_ids=[row.contributor_id for row in paid], currency=epoch.currency
+            )
+            entries: list[tuple[Account | AccountRef, Decimal]] = [(pool, -total)]
             entries += [(accounts[row.contributor_id], row.amount) for row in paid]
             tx = ledger_post(
                 entries=entries,
@@ -261,20 +371,29 @@ def epoch_close(*, epoch_id: int, actor: Any = None) -> Epoch:
                 actor=actor,
                 audit=False,  # the epoch.close audit entry covers it
             )
-        Allocation.objects.bulk_create(
-            [
-                Allocation(
-                    epoch=epoch,
-                    contributor_id=row.contributor_id,
-                    points=row.points,
-                    give_received=row.give_received,
-                    amount=row.amount,
-                    contributions=row.contributions,
-                    rank=row.rank,
+        rows_insert(
+            model=Allocation,
+            columns=(
+                "epoch_id",
+                "contributor_id",
+                "points",
+                "give_received",
+                "amount",
+                "contributions",
+                "rank",
+            ),
+            rows=[
+                (
+                    epoch.pk,
+                    row.contributor_id,
+                    row.points,
+                    row.give_received,
+                    row.amount,
+                    row.contributions,
+                    row.rank,
                 )
                 for row in rows
             ],
-            batch_size=2000,
         )
         epoch.status = EpochStatus.CLOSED
         epoch.closed_at = timezone.now()

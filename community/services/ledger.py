@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
@@ -21,6 +21,7 @@ from community.models import (
     LedgerTransaction,
     TransactionSource,
 )
+from community.services.bulk_sql import id_in, rows_insert
 from community.services.money import minor_unit
 from portal.api.errors import DomainError
 from portal.audit import audit_record
@@ -47,37 +48,61 @@ def account_get(
         return Account.objects.get(**lookup)
 
 
-def accounts_get_many(
-    *, contributors: Sequence[Contributor], currency: Currency
-) -> dict[int, Account]:
-    """Contributor accounts in bulk (epoch close touches thousands at once)."""
-    ids = [c.pk for c in contributors]
-    existing: dict[int, Account] = {
-        int(a.contributor_id or 0): a
-        for a in Account.objects.filter(
-            kind=AccountKind.CONTRIBUTOR, currency=currency, contributor_id__in=ids
+class AccountRef(NamedTuple):
+    """An account known by id, enough to post to it (no model instance per row)."""
+
+    pk: int
+    kind: str
+    currency_id: str
+    contributor_id: int | None = None
+
+    def __str__(self) -> str:
+        if self.contributor_id:
+            return f"contributor:{self.contributor_id}:{self.currency_id}"
+        return f"{self.kind}:{self.currency_id}"
+
+
+def _contributor_account_ids(contributor_ids: Sequence[int], currency: Currency) -> dict[int, int]:
+    condition, params = id_in("contributor_id", contributor_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT contributor_id, id FROM community_account "  # noqa: S608
+            f"WHERE kind = %s AND currency_id = %s AND {condition}",
+            [AccountKind.CONTRIBUTOR.value, currency.pk, *params],
         )
-    }
-    missing = [cid for cid in ids if cid not in existing]
+        return dict(cursor.fetchall())
+
+
+def contributor_accounts_get_many(
+    *, contributor_ids: Sequence[int], currency: Currency
+) -> dict[int, AccountRef]:
+    """Contributor accounts in bulk, created (with a zero cached balance) where missing.
+
+    Epoch close touches thousands at once: a handful of set-based statements.
+    """
+    wanted = list(dict.fromkeys(contributor_ids))
+    ids = _contributor_account_ids(wanted, currency)
+    missing = [cid for cid in wanted if cid not in ids]
     if missing:
-        Account.objects.bulk_create(
-            [
-                Account(kind=AccountKind.CONTRIBUTOR, currency=currency, contributor_id=cid)
-                for cid in missing
-            ],
+        now = timezone.now()
+        rows_insert(
+            model=Account,
+            columns=("kind", "currency_id", "contributor_id", "created_at"),
+            rows=[(AccountKind.CONTRIBUTOR.value, currency.pk, cid, now) for cid in missing],
+            ignore_conflicts=True,  # another posting may create one concurrently
+        )
+        created = _contributor_account_ids(missing, currency)
+        rows_insert(
+            model=AccountBalance,
+            columns=("account_id", "balance", "updated_at"),
+            rows=[(aid, Decimal(0), now) for aid in created.values()],
             ignore_conflicts=True,
         )
-        created = list(
-            Account.objects.filter(
-                kind=AccountKind.CONTRIBUTOR, currency=currency, contributor_id__in=missing
-            )
-        )
-        AccountBalance.objects.bulk_create(
-            [AccountBalance(account=a, balance=Decimal(0)) for a in created],
-            ignore_conflicts=True,
-        )
-        existing.update({int(a.contributor_id or 0): a for a in created})
-    return existing
+        ids.update(created)
+    code = str(currency.pk)
+    return {
+        cid: AccountRef(aid, AccountKind.CONTRIBUTOR.value, code, cid) for cid, aid in ids.items()
+    }
 
 
 _CURRENCY_CACHE: dict[str, Currency] = {}
@@ -92,7 +117,27 @@ def _currencies(codes: set[str]) -> dict[str, Currency]:
     return {code: _CURRENCY_CACHE[code] for code in codes}
 
 
-def _validate(legs: Sequence[tuple[Account, Decimal]]) -> None:
+def _balances_lock(account_ids: list[int]) -> dict[int, Decimal]:
+    """Lock cached balances in id order (no deadlocks between concurrent postings)."""
+    if connection.vendor != "postgresql":
+        return dict(
+            AccountBalance.objects.select_for_update()
+            .filter(account_id__in=account_ids)
+            .order_by("account_id")
+            .values_list("account_id", "balance")
+        )
+    # One array parameter instead of thousands: epoch close locks every recipient.
+    condition, params = id_in("account_id", account_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT account_id, balance FROM community_accountbalance "  # noqa: S608
+            f"WHERE {condition} ORDER BY account_id FOR UPDATE",
+            params,
+        )
+        return dict(cursor.fetchall())
+
+
+def _validate(legs: Sequence[tuple[Account | AccountRef, Decimal]]) -> None:
     if len(legs) < 2:
         raise DomainError(
             "a ledger transaction needs at least two entries", code="unbalanced_transaction"
@@ -120,7 +165,7 @@ def _validate(legs: Sequence[tuple[Account, Decimal]]) -> None:
 
 def ledger_post(
     *,
-    entries: Sequence[tuple[Account, Decimal]],
+    entries: Sequence[tuple[Account | AccountRef, Decimal]],
     idempotency_key: str,
     source: str,
     memo: str = "",
@@ -156,7 +201,7 @@ def ledger_post(
 @transaction.atomic
 def _ledger_post(
     *,
-    entries: Sequence[tuple[Account, Decimal]],
+    entries: Sequence[tuple[Account | AccountRef, Decimal]],
     idempotency_key: str,
     source: str,
     memo: str = "",
@@ -174,28 +219,22 @@ def _ledger_post(
     _validate(legs)
 
     deltas: dict[int, Decimal] = defaultdict(Decimal)
-    by_id: dict[int, Account] = {}
+    by_id: dict[int, Account | AccountRef] = {}
     for account, amount in legs:
         deltas[account.pk] += amount
         by_id[account.pk] = account
     # Lock cached balances in id order so concurrent postings cannot deadlock.
-    balances = {
-        b.account_id: b
-        for b in AccountBalance.objects.select_for_update()
-        .filter(account_id__in=sorted(deltas))
-        .order_by("account_id")
-    }
+    balances = _balances_lock(sorted(deltas))
     for account_id in deltas:
         if account_id not in balances:
-            balances[account_id] = AccountBalance.objects.create(
-                account_id=account_id, balance=Decimal(0)
-            )
+            AccountBalance.objects.create(account_id=account_id, balance=Decimal(0))
+            balances[account_id] = Decimal(0)
     for account_id, delta in deltas.items():
         account = by_id[account_id]
-        new_balance = balances[account_id].balance + delta
+        new_balance = balances[account_id] + delta
         if new_balance < 0 and account.kind in NON_NEGATIVE_KINDS:
             raise DomainError(
-                f"insufficient balance: {account} holds {balances[account_id].balance} "
+                f"insufficient balance: {account} holds {balances[account_id]} "
                 f"{account.currency_id}, needs {-delta}",
                 code="insufficient_balance",
                 status_code=409,
@@ -209,12 +248,10 @@ def _ledger_post(
         reverses=reverses,
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
-    Entry.objects.bulk_create(
-        [
-            Entry(transaction=tx, account=account, currency_id=account.currency_id, amount=amount)
-            for account, amount in legs
-        ],
-        batch_size=2000,
+    rows_insert(
+        model=Entry,
+        columns=("transaction_id", "account_id", "currency_id", "amount"),
+        rows=[(tx.pk, account.pk, account.currency_id, amount) for account, amount in legs],
     )
     now = timezone.now()
     _apply_deltas(deltas, now)

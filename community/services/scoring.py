@@ -134,6 +134,9 @@ class PolicyScorer:
         self.rating = {k: Decimal(v) for k, v in policy.rating_multipliers.items()}
         self._cache: dict[tuple[str, str, str, int | None], Decimal] = {}
 
+    def maps(self) -> tuple[dict[str, Decimal], ...]:
+        return (self.weights, self.base, self.effort, self.rating)
+
     def points(
         self, *, type_slug: str, category: str, effort: str, rating: Decimal | None = None
     ) -> Decimal:

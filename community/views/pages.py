@@ -241,13 +241,13 @@ def epoch_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 "GIVE updated.",
             )
         return redirect("community:epoch", pk=pk)
-    board = selectors.leaderboard_epoch(epoch, limit=50)
+    rows = epoch_allocations(epoch)  # computed once for the board and the totals
+    board = selectors.leaderboard_epoch(epoch, limit=50, rows=rows)
     chart = {
         "labels": [row["name"] for row in board[:20]],
         "amounts": [row["amount"] for row in board[:20]],
         "points": [row["points"] for row in board[:20]],
     }
-    rows = epoch_allocations(epoch)
     return render(
         request,
         "community/epoch.html",

@@ -6,8 +6,8 @@
 2. ``ledger_health`` over 1,000,000 entries (500,000 balanced transactions, bulk-loaded
    with COPY) on PostgreSQL (target < 5 s). Baseline: one COUNT(*) over the entries.
 
-Time targets are asserted only when the machine is not shared with other work (load
-average below the core count); the exactness checks always are.
+Every target is asserted, whatever the machine's load; the load average is printed with
+the figures so they can be read in context.
 """
 
 from __future__ import annotations
@@ -51,8 +51,9 @@ POOL = Decimal("123456.78")
 pytestmark = pytest.mark.django_db
 
 
-def _machine_idle() -> bool:
-    return os.getloadavg()[0] < (os.cpu_count() or 1)
+def _load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores"
 
 
 def _rss_mb() -> float:
@@ -152,11 +153,10 @@ def test_epoch_close_10k_contributors_200k_contributions():
     print(f"[community] allocated {allocated} of {POOL} USD to {recipients} contributors")
     assert allocated == POOL  # exact, to the cent
     assert Epoch.objects.get(pk=epoch.pk).status == "closed"
+    print(f"[community] {_load()}")
     assert peak_mb < 500
-    if _machine_idle():
-        assert close_s < 10
-    else:
-        print("[community] machine busy (load above core count): time target not asserted")
+    assert rss_after < 500
+    assert close_s < 10
 
 
 def test_ledger_health_over_a_million_entries():
@@ -256,8 +256,6 @@ def test_ledger_health_over_a_million_entries():
         f"transactions: {elapsed:.2f}s ({elapsed / max(baseline, 1e-6):.1f}x baseline), "
         f"{'healthy' if report.ok else 'VIOLATIONS'}"
     )
+    print(f"[community] {_load()}")
     assert report.ok, report.as_text()
-    if _machine_idle():
-        assert elapsed < 5
-    else:
-        print("[community] machine busy (load above core count): time target not asserted")
+    assert elapsed < 5
