@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, path
 
-from community.views import pages
+from community.views import manage, pages
 from community.views.webhooks import github_webhook
 
 app_name = "community"
@@ -22,5 +22,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("payouts/", pages.payouts, name="payouts"),
     path("leaderboard/", pages.leaderboard, name="leaderboard"),
     path("contributors/<int:pk>/", pages.contributor_profile, name="contributor"),
+    path("manage/", manage.manage_home, name="manage"),
+    path("manage/epochs/new/", manage.manage_epoch_open, name="manage-epoch-open"),
+    path("manage/policy/", manage.manage_policy, name="manage-policy"),
+    path("manage/types/", manage.manage_types, name="manage-types"),
+    path("manage/badges/", manage.manage_badges, name="manage-badges"),
     path("all-contributorsrc/", pages.all_contributors, name="all-contributorsrc"),
 ]
