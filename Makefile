@@ -48,11 +48,11 @@ lint:  ## ruff (lint + format check) and mypy
 	.venv/bin/ruff format --check .
 	DEBUG=1 .venv/bin/mypy .
 
-bench:  ## benchmarks under tests/benchmarks/ (prints figures; not part of `make test`)
+bench:  ## benchmarks under tests/benchmarks/ (prints figures; not part of `make test`); PYTEST_ARGS="tests/benchmarks/test_bench_api.py" or "-k api" picks some
 	@config/bin/system_deps.sh bench
 	@$(MAKE) --no-print-directory deps assets
 	$(PY) config/bin/with_services.py --directus --dockerd -- \
-		env AGORA_TESTING=1 $(PY) -m pytest tests/benchmarks -p no:cacheprovider -s \
+		env AGORA_TESTING=1 $(PY) -m pytest $(if $(findstring tests/,$(PYTEST_ARGS)),,tests/benchmarks) -p no:cacheprovider -s \
 		-o addopts="" --timeout=1800 $(PYTEST_ARGS)
 
 clean:  ## remove the virtualenv, node_modules and var/
