@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sandboxes.backends.bwrap_supervisor import standby
+from sandboxes.backends.bwrap_supervisor import payload_send, pty_open, standby
 from sandboxes.backends.cgroups import CgroupSet, standby_groups_prune, standby_name
 
 _COUNTER = itertools.count(1)
@@ -44,13 +44,15 @@ _COUNTER = itertools.count(1)
 @dataclass
 class _Standby:
     pid: int
-    sock: socket.socket
+    sock: socket.socket  # to the standby supervisor
+    child: socket.socket  # to its waiting first process
     cgroup: CgroupSet | None
 
     def discard(self) -> None:
-        """Close its socket (it and its waiting child then leave) and drop its cgroup."""
-        with contextlib.suppress(OSError):
-            self.sock.close()
+        """Close its sockets (it and its waiting child then leave), drop its cgroup."""
+        for sock in (self.sock, self.child):
+            with contextlib.suppress(OSError):
+                sock.close()
         if self.cgroup is not None:
             self.cgroup.destroy()
 
@@ -70,23 +72,28 @@ class Spawner:
                 candidate.make()
                 cgroup = candidate
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        to_child, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the standby supervisor
             try:
                 ours.close()
+                to_child.close()
                 self.control.close()
                 for other in [self.ready, *self.claimed.values()]:
                     if other is not None:
                         other.sock.close()
+                        other.child.close()
                 standby(
                     control=theirs,
+                    child_sock=child_end,
                     lifeline_fd=self.lifeline,
                     cgroup_procs=cgroup.procs_files() if cgroup else [],
                 )
             finally:
                 os._exit(1)
         theirs.close()
-        return _Standby(pid=pid, sock=ours, cgroup=cgroup)
+        child_end.close()
+        return _Standby(pid=pid, sock=ours, child=to_child, cgroup=cgroup)
 
     def refill(self) -> None:
         if self.ready is None:
@@ -120,21 +127,30 @@ class Spawner:
             entry = self.claimed.pop(int(request["token"]))
             sock_path = Path(str(request["state"])) / "pty.sock"
             listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            master, slave = pty_open()
             try:
+                # The sandbox's first process goes at once; its supervisor wakes meanwhile.
+                payload_send(
+                    entry.child,
+                    slave,
+                    {key: request[key] for key in ("argv", "env", "rlimits", "uid")},
+                )
                 listener.bind(str(sock_path))
                 os.chmod(sock_path, 0o600)
                 listener.listen(16)
-                message = {
-                    key: request[key]
-                    for key in ("state", "argv", "env", "rlimits", "uid", "cpu_seconds", "max_age")
-                }
+                message = {key: request[key] for key in ("state", "cpu_seconds", "max_age")}
                 message["cgroup_name"] = entry.cgroup.name if entry.cgroup else ""
-                socket.send_fds(entry.sock, [json.dumps(message).encode()], [listener.fileno()])
+                socket.send_fds(
+                    entry.sock, [json.dumps(message).encode()], [listener.fileno(), master]
+                )
             except BaseException:
                 entry.discard()
                 raise
             finally:
                 listener.close()
+                os.close(master)
+                os.close(slave)
+            entry.child.close()
             entry.sock.close()
             return {"pid": entry.pid}
         raise ValueError(f"unknown request {op!r}")

@@ -55,30 +55,36 @@ def _no_new_privs() -> None:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS) failed")
 
 
-def standby(*, control: socket.socket, lifeline_fd: int, cgroup_procs: list[str]) -> None:
+def standby(
+    *,
+    control: socket.socket,
+    child_sock: socket.socket,
+    lifeline_fd: int,
+    cgroup_procs: list[str],
+) -> None:
     """A supervisor waiting for its sandbox (forked by the spawner). Never returns.
 
-    It forks the sandbox's first process at once; that process joins the cgroup and waits.
-    The spawner sends one request (JSON, with the terminal socket's listener as an fd);
+    It forks the sandbox's first process at once; that process joins the cgroup and waits
+    on ``child_sock`` for its PTY and command, which the spawner sends it directly (so the
+    sandbox starts while this supervisor is still waking up). The spawner sends us one
+    request: JSON with the terminal socket's listener and the PTY's master end as fds.
     EOF on ``control`` or on the lifeline means the sandbox is not wanted: both end.
     """
     try:
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         child = os.fork()
         if child == 0:  # pragma: no cover - the sandbox's first process
             try:
-                ours.close()
                 control.close()
-                _payload_wait(theirs, cgroup_procs)
+                _payload_wait(child_sock, cgroup_procs)
             finally:
                 os._exit(125)
-        theirs.close()
+        child_sock.close()
         _CHILDREN.append(child)
         ready, _, _ = select.select([control, lifeline_fd], [], [])
         message, fds = b"", list[int]()
         if control in ready:
-            message, fds, _, _ = socket.recv_fds(control, 1 << 20, 1)
-        if not message or not fds:
+            message, fds, _, _ = socket.recv_fds(control, 1 << 20, 2)
+        if not message or len(fds) != 2:
             raise SystemExit(0)  # not wanted: the child sees EOF and leaves
         control.close()
         request = json.loads(message)
@@ -87,16 +93,13 @@ def standby(*, control: socket.socket, lifeline_fd: int, cgroup_procs: list[str]
             cgroup.dirs = {}
         supervise(
             state=Path(request["state"]),
-            argv=request["argv"],
-            env=request["env"],
             cgroup=cgroup,
             lifeline_fd=lifeline_fd,
             listener=socket.socket(fileno=fds[0]),
+            master=fds[1],
             cpu_seconds=float(request["cpu_seconds"]),
             max_age=float(request["max_age"]),
             child=child,
-            setup_sock=ours,
-            setup={"rlimits": request["rlimits"], "uid": request["uid"]},
         )
     finally:
         for pid in _CHILDREN:
@@ -161,6 +164,20 @@ class _Client:
         self.buf = b""
 
 
+def pty_open() -> tuple[int, int]:
+    """A new PTY (master, slave) with the terminal's initial size."""
+    master, slave = os.openpty()
+    _set_winsize(master, 24, 80)
+    return master, slave
+
+
+def payload_send(child_sock: socket.socket, slave: int, message: dict[str, object]) -> None:
+    """Hand the waiting first process its command, limits and PTY slave (the slave
+    travels with the message, so the PTY never loses its last slave, which would hang up
+    the master, between our close and the child's use)."""
+    socket.send_fds(child_sock, [json.dumps(message).encode()], [slave])
+
+
 def _set_winsize(fd: int, rows: int, cols: int) -> None:
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
 
@@ -168,35 +185,26 @@ def _set_winsize(fd: int, rows: int, cols: int) -> None:
 def supervise(
     *,
     state: Path,
-    argv: list[str],
-    env: dict[str, str],
     cgroup: CgroupSet,
     lifeline_fd: int,
     listener: socket.socket,
+    master: int,
     cpu_seconds: float,
     max_age: float,
     child: int,
-    setup_sock: socket.socket,
-    setup: PayloadSetup,
 ) -> None:
-    """Start the shell under a new PTY and serve it until it ends. Never returns.
-
-    ``child`` is the waiting first process (see ``standby``); it receives the PTY's slave
-    end, the command and its limits on ``setup_sock``.
-    """
+    """Serve the sandbox's PTY (``master``; ``child`` runs on its other end) until it
+    ends. Never returns."""
     code = 1
     _CHILDREN.append(child)
     try:
-        code = _run(
-            state, argv, env, cgroup, lifeline_fd, listener, cpu_seconds, max_age,
-            child, setup_sock, setup,
-        )  # fmt: skip
+        code = _run(state, cgroup, lifeline_fd, listener, master, cpu_seconds, max_age, child)
     except BaseException:
         # Never leave a sandbox without its supervisor: kill what was started, then leave
         # the reason where status() and an operator will find it.
-        for child in _CHILDREN:
+        for pid in _CHILDREN:
             with contextlib.suppress(OSError):
-                os.kill(child, signal.SIGKILL)
+                os.kill(pid, signal.SIGKILL)
         with contextlib.suppress(Exception):
             cgroup.kill_all()
         with contextlib.suppress(Exception):
@@ -207,16 +215,13 @@ def supervise(
 
 def _run(
     state: Path,
-    argv: list[str],
-    env: dict[str, str],
     cgroup: CgroupSet,
     lifeline_fd: int,
     listener: socket.socket,
+    master: int,
     cpu_budget: float,
     max_age: float,
     pid: int,
-    setup_sock: socket.socket,
-    setup: PayloadSetup,
 ) -> int:
     os.setsid()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -225,14 +230,6 @@ def _run(
     # A stop request wakes the loop at once instead of at the next tick.
     wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
     signal.set_wakeup_fd(wake_w)
-    master, slave = os.openpty()
-    _set_winsize(master, 24, 80)
-    # The slave end travels with the message: the PTY never loses its last slave (which
-    # would hang up the master) between our close and the child's open.
-    message = json.dumps({"argv": argv, "env": env, **setup}).encode()
-    socket.send_fds(setup_sock, [message], [slave])
-    setup_sock.close()
-    os.close(slave)
     started = time.monotonic()
     (state / "supervisor.pid").write_text(str(os.getpid()))
     log = open(state / "terminal.log", "ab", buffering=0)  # noqa: SIM115
