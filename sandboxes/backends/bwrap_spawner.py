@@ -31,6 +31,7 @@ import select
 import signal
 import socket
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,10 @@ from sandboxes.backends.bwrap_supervisor import payload_send, pty_open, standby
 from sandboxes.backends.cgroups import CgroupSet, standby_groups_prune, standby_name
 
 _COUNTER = itertools.count(1)
+STANDBY = 2  # supervisors kept waiting: a burst of two launches finds both ready
+# Standbys are forked once the spawner has been idle this long, not while the sandbox
+# just started competes for the CPU (forking and joining a cgroup take milliseconds).
+REFILL_AFTER = 0.025
 
 
 @dataclass
@@ -61,7 +66,7 @@ class Spawner:
     def __init__(self, control: socket.socket, lifeline: int) -> None:
         self.control = control
         self.lifeline = lifeline
-        self.ready: _Standby | None = None
+        self.ready: list[_Standby] = []
         self.claimed: dict[int, _Standby] = {}
 
     def _fork_standby(self) -> _Standby:
@@ -79,10 +84,9 @@ class Spawner:
                 ours.close()
                 to_child.close()
                 self.control.close()
-                for other in [self.ready, *self.claimed.values()]:
-                    if other is not None:
-                        other.sock.close()
-                        other.child.close()
+                for other in [*self.ready, *self.claimed.values()]:
+                    other.sock.close()
+                    other.child.close()
                 standby(
                     control=theirs,
                     child_sock=child_end,
@@ -96,8 +100,9 @@ class Spawner:
         return _Standby(pid=pid, sock=ours, child=to_child, cgroup=cgroup)
 
     def refill(self) -> None:
-        if self.ready is None:
-            self.ready = self._fork_standby()
+        """Fork one more standby if fewer than ``STANDBY`` are waiting."""
+        if len(self.ready) < STANDBY:
+            self.ready.append(self._fork_standby())
 
     def handle(self, request: dict[str, Any]) -> dict[str, Any]:
         op = request.get("op")
@@ -106,8 +111,7 @@ class Spawner:
             started = self.handle({**request, "op": "start", "token": claim["token"]})
             return {**claim, **started}
         if op == "claim":
-            entry = self.ready or self._fork_standby()
-            self.ready = None
+            entry = self.ready.pop(0) if self.ready else self._fork_standby()
             token = next(_COUNTER)
             self.claimed[token] = entry
             if entry.cgroup is not None:
@@ -156,7 +160,7 @@ class Spawner:
         raise ValueError(f"unknown request {op!r}")
 
     def shutdown(self) -> None:
-        for entry in [self.ready, *self.claimed.values()]:
+        for entry in [*self.ready, *self.claimed.values()]:
             if entry is not None:
                 with contextlib.suppress(OSError):
                     os.kill(entry.pid, signal.SIGKILL)
@@ -186,33 +190,33 @@ def main(control_fd: int, lifeline: int) -> None:
         with contextlib.suppress(OSError):
             standby_groups_prune()
     buffer = b""
+    refill_at = time.monotonic()
     try:
         while True:
-            ready, _, _ = select.select([control, lifeline], [], [], 1.0)
+            wait = max(0.0, refill_at - time.monotonic()) if refill_at else 1.0
+            ready, _, _ = select.select([control, lifeline], [], [], wait)
             _reap()
             if lifeline in ready:
                 return  # the portal process is gone
             if control not in ready:
+                if refill_at and time.monotonic() >= refill_at:
+                    spawner.refill()
+                    full = len(spawner.ready) >= STANDBY
+                    refill_at = 0.0 if full else time.monotonic()
                 continue
             chunk = control.recv(65536)
             if not chunk:
                 return
             buffer += chunk
-            last_op = ""
             while b"\n" in buffer:
                 line, buffer = buffer.split(b"\n", 1)
                 try:
-                    request = json.loads(line)
-                    last_op = str(request.get("op"))
-                    reply: dict[str, Any] = spawner.handle(request)
+                    reply: dict[str, Any] = spawner.handle(json.loads(line))
                 except Exception as exc:
                     reply = {"error": f"{type(exc).__name__}: {exc}"}
                 with contextlib.suppress(OSError):
                     control.sendall(json.dumps(reply).encode() + b"\n")
-            # The next standby is forked after answering, outside the launch's wait, and
-            # not between a claim and its start (the start would wait for the fork).
-            if last_op != "claim":
-                spawner.refill()
+            refill_at = time.monotonic() + REFILL_AFTER
     finally:
         spawner.shutdown()
 
