@@ -188,3 +188,22 @@ def test_database_refuses_to_commit_an_unbalanced_transaction():
     assert not LedgerTransaction.objects.exists()
     pool_fund(currency=currency, amount=Decimal("5"), actor=None, idempotency_key="ok")
     assert LedgerTransaction.objects.count() == 1
+
+
+def test_health_detects_an_entry_in_another_currency_than_its_account():
+    currency = usd()
+    tx = pool_fund(currency=currency, amount=Decimal("10"), actor=None, idempotency_key="f")
+    entry = Entry.objects.filter(transaction=tx, amount__gt=0).first()
+    # Written past the ledger service (which refuses it): a EUR leg on a USD account.
+    Entry.objects.create(
+        transaction=tx, account=entry.account, currency_id="EUR", amount=Decimal("1")
+    )
+    Entry.objects.create(
+        transaction=tx, account=entry.account, currency_id="EUR", amount=Decimal("-1")
+    )
+    report = ledger_health()
+    orphan = next(c for c in report.checks if c.name == "no orphan entries")
+    assert not orphan.ok
+    assert orphan.examples == [
+        f"2 entries point at account {entry.account_id}, missing or in another currency"
+    ]
