@@ -159,13 +159,14 @@ def test_epoch_close_10k_contributors_200k_contributions():
         f"(before close {rss_before:.0f} MB)"
     )
     print(f"[community] deferred constraint checks the close's commit would run: {deferred_s:.2f}s")
+    print(f"[community] epoch close including its commit: {close_s + deferred_s:.2f}s")
     print(f"[community] allocated {allocated} of {POOL} USD to {recipients} contributors")
     assert allocated == POOL  # exact, to the cent
     assert Epoch.objects.get(pk=epoch.pk).status == "closed"
     print(f"[community] {_load()}")
     assert peak_mb < 500
     assert rss_after < 500
-    assert close_s < 10
+    assert close_s + deferred_s < 10  # a real close commits: its deferred checks count
 
 
 def test_ledger_health_over_a_million_entries():
