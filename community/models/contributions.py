@@ -97,6 +97,10 @@ class Contribution(models.Model):
         on_delete=models.PROTECT,
         related_name="contributions",
         db_index=False,  # served by the (epoch, status, approved_at) index
+        # Closing an epoch binds ~200,000 rows at once; a foreign-key constraint would run
+        # one check per row at commit (seconds). Epochs are permanent records instead: a
+        # PostgreSQL trigger refuses deleting one (migration 0005), PROTECT guards the ORM.
+        db_constraint=False,
     )
 
     class Meta:
