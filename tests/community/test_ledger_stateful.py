@@ -39,15 +39,15 @@ from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
-# Two budgets over the same rules and invariants. The suite's default keeps the test
-# well under a minute; ``COMMUNITY_LEDGER_RUN=long`` is the soak run (10,000+ operations),
-# e.g. before a release or after touching the ledger:
-#   COMMUNITY_LEDGER_RUN=long make test PYTEST_ARGS="tests/community/test_ledger_stateful.py"
+# Two budgets over the same rules and invariants. The suite runs the full one (10,000+
+# operations, a few minutes); ``COMMUNITY_LEDGER_RUN=quick`` is for local loops while
+# working on the ledger (800+ operations, seconds):
+#   COMMUNITY_LEDGER_RUN=quick make test PYTEST_ARGS="tests/community/test_ledger_stateful.py"
 RUNS = {
-    "default": {"examples": 20, "steps": 50, "min_operations": 800},
-    "long": {"examples": 68, "steps": 150, "min_operations": 10_000},
+    "quick": {"examples": 20, "steps": 50, "min_operations": 800},
+    "full": {"examples": 68, "steps": 150, "min_operations": 10_000},
 }
-RUN = RUNS[os.environ.get("COMMUNITY_LEDGER_RUN", "default")]
+RUN = RUNS[os.environ.get("COMMUNITY_LEDGER_RUN", "full")]
 EXAMPLES = int(os.environ.get("COMMUNITY_STATEFUL_EXAMPLES", RUN["examples"]))
 MIN_OPERATIONS = RUN["min_operations"] if RUN["examples"] <= EXAMPLES else 0
 amounts = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("500"), places=2)
