@@ -15,7 +15,10 @@ from decimal import Decimal
 from html import escape
 from typing import NamedTuple
 
+from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
+
+_CODE = "__code__"  # placeholder: the URLs are reversed once per board, not once per card
 
 
 class Card(NamedTuple):
@@ -56,18 +59,19 @@ def estimate_text(estimate: Decimal | None) -> str:
     return (text.rstrip("0").rstrip(".") if "." in text else text) or "0"
 
 
-def card_html(card: Card) -> str:
+def card_html(card: Card, urls: tuple[str, str] | None = None) -> str:
     """One card: code, title, owner, estimate, labels, and keyboard move buttons."""
+    task_url, move_url = urls or _card_urls()
     code = escape(card.code)
     meta = f"@{escape(card.owner)}" if card.owner else ""
     days = estimate_text(card.estimate_days)
     if days:
         meta += f" · {days}d"
     meta += "".join(f' <span class="badge">{escape(label)}</span>' for label in card.labels)
-    move = f"/roadmap/tasks/{code}/move/"
+    move = move_url.replace(_CODE, code)
     return (
         f'<li class="card task-card prio-{int(card.priority)}" data-code="{code}" '
-        f'id="task-{code}"><a href="/roadmap/tasks/{code}/" class="task-code">{code}</a> '
+        f'id="task-{code}"><a href="{task_url.replace(_CODE, code)}" class="task-code">{code}</a> '
         f'<span class="task-title">{escape(card.title)}</span> '
         f'<span class="muted task-meta">{meta}</span> '
         f'<span class="move-buttons">'
@@ -78,6 +82,14 @@ def card_html(card: Card) -> str:
     )
 
 
+def _card_urls() -> tuple[str, str]:
+    return (
+        reverse("roadmap:task", args=[_CODE]),
+        reverse("roadmap:task-move", args=[_CODE]),
+    )
+
+
 def cards_html(cards: Iterable[Card]) -> SafeString:
+    urls = _card_urls()
     # Every value above went through html.escape.
-    return mark_safe("\n".join(card_html(card) for card in cards))  # noqa: S308
+    return mark_safe("\n".join(card_html(card, urls) for card in cards))  # noqa: S308
