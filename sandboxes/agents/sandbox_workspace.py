@@ -1,23 +1,14 @@
 """A ``Workspace`` over a sandbox backend (bubblewrap, Docker …) and one sandbox handle.
 
-Backends run a command to completion (bounded by its timeout) and offer no way to stop
-one command, so on cancellation this adapter stops waiting at once and calls
-``on_cancel`` — typically stopping the run's sandbox — while the backend call finishes in
-a background thread.
-
-A sandbox the run did not launch (someone's existing sandbox) must survive the run, so
-there commands are ``stoppable``: each runs in its own session under a small shell
-watcher, and cancelling writes a stop marker file into the workspace (through the
-backend's file API, which needs no command); the watcher sees it within ~0.2 s and kills
-the command's process group. The sandbox and anything else running in it stay up.
+The backend call runs in a background thread. On cancellation the command is killed
+through the backend (``exec(cancel=…)`` kills its process group), then ``on_cancel`` runs
+— stopping the run's own sandbox; in a sandbox the run did not launch (someone's existing
+sandbox) only the command stops, and the sandbox and anything else in it stay up.
 """
 
 from __future__ import annotations
 
-import contextlib
-import shlex
 import threading
-import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
@@ -30,22 +21,7 @@ from sandboxes.agents.workspace import (
 )
 
 EXEC_OUTPUT_LIMIT = 1 << 20
-STOP_MARKER_PREFIX = ".agora-stop-"
-
-
-def stoppable_command(command: str, marker: str) -> str:
-    """``command`` in its own session, killed (whole process group) when ``marker``
-    appears in the working directory; the exit status is the command's own."""
-    m, c = shlex.quote(marker), shlex.quote(command)
-    return (
-        f'm="$PWD"/{m}; rm -f "$m"; '
-        f"if command -v setsid >/dev/null 2>&1; then setsid sh -c {c} & "
-        f"else sh -c {c} & fi; p=$!; "
-        '( while kill -0 "$p" 2>/dev/null; do '
-        'if [ -e "$m" ]; then kill -KILL -"$p" 2>/dev/null || kill -KILL "$p"; exit 0; fi; '
-        "sleep 0.2; done ) & w=$!; "
-        'wait "$p"; s=$?; kill "$w" 2>/dev/null; rm -f "$m"; exit "$s"'
-    )
+CANCEL_GRACE = 5.0  # seconds to wait for the backend to confirm the command was killed
 
 
 class _ExecResult(Protocol):
@@ -70,7 +46,13 @@ class BackendLike(Protocol):
     """The slice of ``sandboxes.backends.base.SandboxBackend`` the tools need."""
 
     def exec(
-        self, handle: Any, command: str, *, timeout: float = ..., output_limit: int = ...
+        self,
+        handle: Any,
+        command: str,
+        *,
+        timeout: float = ...,
+        output_limit: int = ...,
+        cancel: threading.Event | None = ...,
     ) -> _ExecResult: ...
     def read_file(self, handle: Any, path: str, *, max_bytes: int) -> bytes: ...
     def write_file(self, handle: Any, path: str, data: bytes) -> None: ...
@@ -86,14 +68,12 @@ class SandboxWorkspace:
         refused: tuple[type[Exception], ...] = (),
         gone: tuple[type[Exception], ...] = (),
         on_cancel: Callable[[], None] | None = None,
-        stoppable: bool = False,
     ) -> None:
         self.backend = backend
         self.handle = handle
         self._refused = refused  # errors shown to the model ("no such file")
         self._gone = gone  # errors that end the run (the sandbox disappeared)
         self._on_cancel = on_cancel
-        self.stoppable = stoppable
 
     @classmethod
     def for_backend(
@@ -102,7 +82,6 @@ class SandboxWorkspace:
         handle: Any,
         *,
         on_cancel: Callable[[], None] | None = None,
-        stoppable: bool = False,
     ) -> SandboxWorkspace:
         """With the backends' own error types: ``SandboxGone`` ends the run, any other
         ``BackendError`` becomes a failed tool result."""
@@ -114,13 +93,7 @@ class SandboxWorkspace:
             refused=(BackendError,),
             gone=(SandboxGone,),
             on_cancel=on_cancel,
-            stoppable=stoppable,
         )
-
-    def _stop(self, marker: str) -> None:
-        """Ask the watcher of a stoppable command to kill it."""
-        with contextlib.suppress(Exception):  # the sandbox may be gone: nothing to stop
-            self.backend.write_file(self.handle, marker, b"")
 
     def _call(self, function: Callable[[], Any]) -> Any:
         try:
@@ -134,14 +107,17 @@ class SandboxWorkspace:
         self, command: str, *, timeout: float, cancel: CancelSignal | None = None
     ) -> ExecOutcome:
         box: dict[str, Any] = {}
-        marker = f"{STOP_MARKER_PREFIX}{uuid.uuid4().hex[:16]}" if self.stoppable else ""
-        argv_command = stoppable_command(command, marker) if marker else command
+        stop = threading.Event()
 
         def target() -> None:
             try:
                 box["result"] = self._call(
                     lambda: self.backend.exec(
-                        self.handle, argv_command, timeout=timeout, output_limit=EXEC_OUTPUT_LIMIT
+                        self.handle,
+                        command,
+                        timeout=timeout,
+                        output_limit=EXEC_OUTPUT_LIMIT,
+                        cancel=stop,
                     )
                 )
             except BaseException as exc:  # handed to the waiting thread
@@ -152,8 +128,8 @@ class SandboxWorkspace:
         while thread.is_alive():
             thread.join(0.05)
             if thread.is_alive() and cancel_requested(cancel):
-                if marker:
-                    self._stop(marker)
+                stop.set()  # the backend kills the command's process group
+                thread.join(CANCEL_GRACE)
                 if self._on_cancel is not None:
                     self._on_cancel()
                 raise Cancelled("cancelled while a command was running")

@@ -585,7 +585,8 @@ def _run_execute(run_id: int) -> None:
     backend = backend_get(sandbox.backend)
 
     def stop_sandbox() -> None:
-        # Backends cannot stop one command: stopping the run's own sandbox stops the tool.
+        # The command itself is killed through the backend; a sandbox the run launched
+        # ends with the run, someone's existing sandbox outlives it.
         if run.sandbox_owned:
             sandbox_stop(actor=None, sandbox=sandbox, reason=f"agent run {run.pk} cancelled")
 
@@ -593,8 +594,6 @@ def _run_execute(run_id: int) -> None:
         backend,
         sandbox_handle(sandbox),
         on_cancel=stop_sandbox,
-        # Someone's existing sandbox outlives the run: cancel stops just the command.
-        stoppable=not run.sandbox_owned,
     )
     if run.baseline is None:
         run.baseline = workspace_snapshot(workspace)

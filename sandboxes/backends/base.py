@@ -7,6 +7,7 @@ backend (Kubernetes) is added by writing one class and naming it in ``SANDBOX_BA
 from __future__ import annotations
 
 import abc
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
@@ -74,7 +75,7 @@ class ExecResult:
     truncated: bool = False
     timed_out: bool = False
     duration: float = 0.0
-    killed_by: str = ""  # "timeout", "cpu_time", "killed" (SIGKILL: memory or a stop)
+    killed_by: str = ""  # "timeout", "cancelled", "cpu_time", "killed" (SIGKILL: memory or a stop)
 
 
 def killed_by_signal(code: int) -> str:
@@ -164,8 +165,14 @@ class SandboxBackend(abc.ABC):
         timeout: float = 60.0,
         output_limit: int = 1 << 20,
         stdin: bytes | None = None,
+        cancel: threading.Event | None = None,
     ) -> ExecResult:
-        """Run ``sh -c command`` in the sandbox's workspace; stdout and stderr merged."""
+        """Run ``sh -c command`` in the sandbox's workspace; stdout and stderr merged.
+
+        Setting ``cancel`` kills the command (its whole process group) within a fraction
+        of a second and returns what it printed, ``killed_by="cancelled"``; the sandbox and
+        anything else running in it stay up.
+        """
 
     def run_setup(self, handle: Handle, spec: LaunchSpec, report: ProgressFn) -> None:
         """Run the recipe's setup commands in order (progress 30 to 70 %); the first that

@@ -596,6 +596,7 @@ class BubblewrapBackend(SandboxBackend):
         timeout: float = 60.0,
         output_limit: int = 1 << 20,
         stdin: bytes | None = None,
+        cancel: threading.Event | None = None,
     ) -> ExecResult:
         spec = self._spec(handle)
         argv = self._wrapped(spec, ["/bin/sh", "-c", command])
@@ -612,7 +613,9 @@ class BubblewrapBackend(SandboxBackend):
             with contextlib.suppress(BrokenPipeError):
                 proc.stdin.write(stdin)
             proc.stdin.close()
-        return _collect(proc, started=started, timeout=timeout, output_limit=output_limit)
+        return _collect(
+            proc, started=started, timeout=timeout, output_limit=output_limit, cancel=cancel
+        )
 
     def _open_dir(self, handle: Handle, parts: list[str], *, create: bool = False) -> int:
         """An fd for a workspace directory, refusing symlinks at every step."""
@@ -736,22 +739,30 @@ class BubblewrapBackend(SandboxBackend):
 
 
 def _collect(
-    proc: subprocess.Popen[bytes], *, started: float, timeout: float, output_limit: int
+    proc: subprocess.Popen[bytes],
+    *,
+    started: float,
+    timeout: float,
+    output_limit: int,
+    cancel: threading.Event | None = None,
 ) -> ExecResult:
-    """Read merged output with a deadline and a size cap; kill the group on timeout."""
+    """Read merged output with a deadline and a size cap; kill the group on timeout or
+    when ``cancel`` is set."""
     assert proc.stdout is not None
     out = bytearray()
-    truncated = timed_out = False
+    truncated = timed_out = cancelled = False
     fd = proc.stdout.fileno()
     deadline = started + timeout
+    tick = 0.5 if cancel is None else 0.05
     while True:
         remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            timed_out = True
+        cancelled = cancel is not None and cancel.is_set()
+        if remaining <= 0 or cancelled:
+            timed_out = not cancelled
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
             break
-        ready, _, _ = select.select([fd], [], [], min(remaining, 0.5))
+        ready, _, _ = select.select([fd], [], [], min(remaining, tick))
         if not ready:
             continue
         chunk = os.read(fd, 65536)
@@ -770,8 +781,8 @@ def _collect(
             os.killpg(proc.pid, signal.SIGKILL)
         code = proc.wait()
     return ExecResult(
-        exit_code=-9 if timed_out else code,
-        killed_by="timeout" if timed_out else killed_by_signal(code),
+        exit_code=-9 if timed_out or cancelled else code,
+        killed_by="timeout" if timed_out else "cancelled" if cancelled else killed_by_signal(code),
         output=bytes(out),
         truncated=truncated,
         timed_out=timed_out,

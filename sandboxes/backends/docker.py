@@ -14,7 +14,9 @@ import io
 import shlex
 import socket
 import tarfile
+import threading
 import time
+import uuid
 from typing import Any
 
 import docker
@@ -300,13 +302,25 @@ class DockerBackend(SandboxBackend):
         timeout: float = 60.0,
         output_limit: int = 1 << 20,
         stdin: bytes | None = None,
+        cancel: threading.Event | None = None,
     ) -> ExecResult:
         container = self._container(handle)
         api = self.client(handle.host).api
         started = time.monotonic()
         # `timeout` inside the container kills the command even if we stop reading.
-        wrapped = ["timeout", "-s", "KILL", str(max(1, int(timeout))), "/bin/sh", "-c", command]
-        if stdin is not None:
+        limit = str(max(1, int(timeout)))
+        wrapped = ["timeout", "-s", "KILL", limit, "/bin/sh", "-c", command]
+        pidfile = ""
+        if cancel is not None:
+            # `timeout` leads its own process group; its pid, kept in the container's /tmp,
+            # is what a cancel kills (see _exec_kill).
+            pidfile = f"/tmp/.agora-exec-{uuid.uuid4().hex}"  # noqa: S108 - inside the container
+            script = (
+                f'timeout -s KILL {limit} /bin/sh -c "$1" <&0 & p=$!; echo "$p" > {pidfile}; '
+                f'wait "$p"; s=$?; rm -f {pidfile}; exit "$s"'
+            )
+            wrapped = ["/bin/sh", "-c", script, "sh", command]
+        elif stdin is not None:
             wrapped = ["/bin/sh", "-c", 'exec "$@"', "sh", *wrapped]
         try:
             exec_id = api.exec_create(
@@ -316,18 +330,29 @@ class DockerBackend(SandboxBackend):
         except DockerException as exc:
             raise BackendError(f"Docker exec failed: {exc}") from exc
         raw = getattr(sock, "_sock", sock)
-        raw.settimeout(max(timeout + 5, 1))
+        raw.settimeout(max(timeout + 5, 1) if cancel is None else 0.1)
         if stdin is not None:
             with contextlib.suppress(OSError):
                 raw.sendall(stdin)
                 raw.shutdown(socket.SHUT_WR)
         out = bytearray()
-        truncated = timed_out = False
+        truncated = timed_out = cancelled = False
+        next_kill = 0.0
         buf = b""
         deadline = started + timeout + 2
         try:
             while time.monotonic() < deadline:
-                chunk = raw.recv(65536)
+                if cancel is not None and cancel.is_set() and time.monotonic() >= next_kill:
+                    # Until the stream ends: the pid file may not be written yet.
+                    cancelled = True
+                    self._exec_kill(api, container.id, pidfile)
+                    next_kill = time.monotonic() + 0.2
+                try:
+                    chunk = raw.recv(65536)
+                except TimeoutError:
+                    if cancel is None:
+                        raise
+                    continue
                 if not chunk:
                     break
                 buf += chunk
@@ -355,7 +380,7 @@ class DockerBackend(SandboxBackend):
             code = -1
         if code == 137 and time.monotonic() - started >= timeout:
             timed_out = True
-        killed_by = "timeout" if timed_out else killed_by_signal(code)
+        killed_by = "timeout" if timed_out else "cancelled" if cancelled else killed_by_signal(code)
         return ExecResult(
             exit_code=code,
             output=bytes(out),
@@ -364,6 +389,13 @@ class DockerBackend(SandboxBackend):
             killed_by=killed_by,
             duration=time.monotonic() - started,
         )
+
+    def _exec_kill(self, api: Any, container_id: str, pidfile: str) -> None:
+        """Kill a cancellable exec's process group (its pid is in ``pidfile``)."""
+        script = f'p=$(cat {pidfile} 2>/dev/null) && kill -s KILL -- -"$p"'
+        with contextlib.suppress(DockerException):
+            kill_id = api.exec_create(container_id, ["/bin/sh", "-c", script], user=SANDBOX_USER)
+            api.exec_start(kill_id["Id"])
 
     def list_files(self, handle: Handle, path: str = "") -> list[FileEntry]:
         rel = workspace_relpath(path)

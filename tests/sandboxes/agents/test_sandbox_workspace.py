@@ -52,14 +52,25 @@ class FakeBackend:
         self.files: dict[str, bytes] = {}
         self.gone = False
         self.release = threading.Event()
+        self.cancelled: list[str] = []
 
     def exec(
-        self, handle: Any, command: str, *, timeout: float = 60, output_limit: int = 0
+        self,
+        handle: Any,
+        command: str,
+        *,
+        timeout: float = 60,
+        output_limit: int = 0,
+        cancel: threading.Event | None = None,
     ) -> Result:
         if self.gone:
             raise Gone("container vanished")
         if command == "block":
-            self.release.wait(10)
+            deadline = time.monotonic() + 10
+            while not self.release.is_set() and time.monotonic() < deadline:
+                if cancel is not None and cancel.wait(0.01):
+                    self.cancelled.append(command)  # a real backend kills the command here
+                    return Result(-9, b"")
         return Result(0, f"ran {command}".encode())
 
     def read_file(self, handle: Any, path: str, *, max_bytes: int) -> bytes:
@@ -121,6 +132,7 @@ def test_cancel_stops_waiting_for_a_backend_command_and_calls_on_cancel() -> Non
         workspace.exec("block", timeout=30, cancel=cancel)
 
     assert time.monotonic() - started < 3
+    assert backend.cancelled == ["block"]  # the command itself was cancelled in the backend
     assert stopped == [True]
     backend.release.set()
 
