@@ -15,8 +15,11 @@ connections) as WSGI servers do.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import sys
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from tempfile import SpooledTemporaryFile
 from typing import IO, Any
 
@@ -67,11 +70,69 @@ def wsgi_environ(scope: Scope, body: IO[bytes]) -> dict[str, Any]:
     return environ
 
 
-class DjangoHTTP:
-    """An ASGI app serving HTTP with Django's WSGI handler in the sync thread."""
+class _Lanes:
+    """``count`` request threads, like a threaded WSGI server's.
 
-    def __init__(self, handler: WSGIHandler | None = None) -> None:
+    A request holds one lane (a single-thread executor) for all of its sync work: a
+    streaming response's chunks must come from the thread, and so the database connection,
+    that began it. Requests wait for a free lane in arrival order.
+    """
+
+    def __init__(self, count: int) -> None:
+        self.executors = [
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"http-{i}") for i in range(count)
+        ]
+        self._free: asyncio.Queue[ThreadPoolExecutor] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _queue(self) -> asyncio.Queue[ThreadPoolExecutor]:
+        loop = asyncio.get_running_loop()
+        if self._free is None or self._loop is not loop:  # first use, or a new event loop
+            self._free, self._loop = asyncio.Queue(), loop
+            for executor in self.executors:
+                self._free.put_nowait(executor)
+        return self._free
+
+    @contextlib.asynccontextmanager
+    async def lane(self) -> AsyncIterator[Callable[..., Awaitable[Any]]]:
+        queue = self._queue()
+        executor = await queue.get()
+        loop = asyncio.get_running_loop()
+
+        def run(func: Callable[..., Any], *args: Any) -> Awaitable[Any]:
+            return loop.run_in_executor(executor, func, *args)
+
+        try:
+            yield run
+        finally:
+            queue.put_nowait(executor)
+
+
+def _sync_thread(func: Callable[..., Any], *args: Any) -> Awaitable[Any]:
+    return sync_to_async(func)(*args)
+
+
+@contextlib.asynccontextmanager
+async def _one_sync_thread() -> AsyncIterator[Callable[..., Awaitable[Any]]]:
+    yield _sync_thread
+
+
+class DjangoHTTP:
+    """An ASGI app serving HTTP with Django's WSGI handler in the sync thread.
+
+    With ``threads`` > 1 requests run on that many threads of their own instead (as in a
+    threaded WSGI server), so one process keeps serving while a request waits on the
+    database. With 1 they share asgiref's sync thread, which async code can call back
+    into (``async_to_sync`` returns to this event loop, as the in-memory channel layer
+    of single-process development needs).
+    """
+
+    def __init__(self, handler: WSGIHandler | None = None, *, threads: int = 1) -> None:
         self.handler = handler or WSGIHandler()
+        self.lanes = _Lanes(threads) if threads > 1 else None
+
+    def _lane(self) -> contextlib.AbstractAsyncContextManager[Callable[..., Awaitable[Any]]]:
+        return self.lanes.lane() if self.lanes is not None else _one_sync_thread()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -85,21 +146,24 @@ class DjangoHTTP:
                 if not message.get("more_body"):
                     break
             body.seek(0)
-            start, content, response = await sync_to_async(self._respond)(scope, body)
-        if isinstance(content, bytes):
-            await send(start)
-            await send({"type": "http.response.body", "body": content})
-            return
-        # A streaming response: each chunk is produced in the sync thread (it may query the
-        # database) and sent from here; the response is closed in that thread at the end.
-        try:
-            await send(start)
-            while (chunk := await sync_to_async(_next_chunk)(content)) is not None:
-                if chunk:
-                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
-            await send({"type": "http.response.body", "body": b""})
-        finally:
-            await sync_to_async(_close)(response)
+            async with self._lane() as run:
+                start, content, response = await run(self._respond, scope, body)
+                if isinstance(content, bytes):
+                    await send(start)
+                    await send({"type": "http.response.body", "body": content})
+                    return
+                # A streaming response: each chunk is produced in the request's thread (it may
+                # query the database) and sent from here; the response is closed there too.
+                try:
+                    await send(start)
+                    while (chunk := await run(_next_chunk, content)) is not None:
+                        if chunk:
+                            await send(
+                                {"type": "http.response.body", "body": chunk, "more_body": True}
+                            )
+                    await send({"type": "http.response.body", "body": b""})
+                finally:
+                    await run(_close, response)
 
     def _respond(
         self, scope: Scope, body: IO[bytes]

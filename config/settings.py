@@ -132,6 +132,18 @@ elif env_bool("DATABASE_POOL", not TESTING):
             "timeout": 10,
         },
     }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Parameters travel apart from the SQL, so psycopg can prepare a statement once a
+    # connection has run it DATABASE_PREPARE_THRESHOLD times and PostgreSQL stops parsing
+    # and planning the hot queries again. Set it to 0 to disable (e.g. behind PgBouncer in
+    # transaction mode); prepared plans live per connection and are re-planned by
+    # PostgreSQL after schema changes, but restart the portal after migrations anyway.
+    _prepare = env_int("DATABASE_PREPARE_THRESHOLD", 5, minimum=0)
+    DATABASES["default"]["OPTIONS"] = {
+        "server_side_binding": True,
+        "prepare_threshold": _prepare or None,
+        **DATABASES["default"]["OPTIONS"],  # type: ignore[dict-item]
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and channel layer ---------------------------------------------------------
@@ -160,6 +172,9 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# Threads serving HTTP requests in each server process (config/http.py). The in-memory
+# layer reaches only the event loop's own sockets, so without Redis requests share one.
+HTTP_THREADS = env_int("HTTP_THREADS", 4, minimum=1) if REDIS_URL else 1
 
 # --- Auth and accounts ---------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
@@ -277,6 +292,12 @@ SPECTACULAR_SETTINGS = {
 
 # --- Realtime, jobs, observability ---------------------------------------------------
 REALTIME_BUFFER_SIZE = env_int("REALTIME_BUFFER_SIZE", 1000, minimum=10)
+# A poll's participation events are coalesced to at most one per interval per server
+# process, the last one counted after the burst's last ballot (0: one event per ballot;
+# the default under tests, which read events synchronously).
+GOVERNANCE_LIVE_INTERVAL_MS = env_int(
+    "GOVERNANCE_LIVE_INTERVAL_MS", 0 if TESTING else 100, minimum=0
+)
 JOBS_POLL_INTERVAL = float(env_int("JOBS_POLL_INTERVAL_MS", 500, minimum=10)) / 1000
 JOBS_LEASE_SECONDS = env_int("JOBS_LEASE_SECONDS", 300, minimum=5)
 JOBS_RETENTION_DAYS = env_int("JOBS_RETENTION_DAYS", 14, minimum=1)

@@ -11,14 +11,15 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import Model, QuerySet
 
-from portal.models.audit import AuditEntry
+from portal.models.audit import AuditChainHead, AuditEntry
 
 GENESIS_HASH = "0" * 64
-# Arbitrary constant naming the PostgreSQL advisory lock that serialises chain appends.
-_CHAIN_LOCK_ID = 0x4A6F7261
 
 
-def _canonical(entry: AuditEntry) -> bytes:
+def _canonical_prefix(entry: AuditEntry) -> str:
+    """The entry's canonical JSON up to the previous hash: ``prev_hash`` sorts after every
+    other key, so the whole is this, the 64 hex digits, and ``"}``. The text is ASCII
+    (``ensure_ascii``), so PostgreSQL can hash the same bytes."""
     payload = {
         "created_at": entry.created_at.isoformat(),
         "actor_id": entry.actor_id,
@@ -27,13 +28,104 @@ def _canonical(entry: AuditEntry) -> bytes:
         "object_type": entry.object_type,
         "object_id": entry.object_id,
         "detail": entry.detail,
-        "prev_hash": entry.prev_hash,
     }
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str).encode()
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return text[:-1] + ',"prev_hash":"'
+
+
+def _canonical(entry: AuditEntry) -> bytes:
+    return (_canonical_prefix(entry) + entry.prev_hash + '"}').encode()
 
 
 def entry_hash(entry: AuditEntry) -> str:
     return hashlib.sha256(_canonical(entry)).hexdigest()
+
+
+_HEAD_ID = 1
+_HEAD = AuditChainHead._meta.db_table
+_ENTRY = AuditEntry._meta.db_table
+
+_SEED_HEAD_SQL = f"""
+INSERT INTO {_HEAD} (id, hash, entry_id)
+SELECT {_HEAD_ID},
+       COALESCE((SELECT hash FROM {_ENTRY} ORDER BY id DESC LIMIT 1), %s),
+       (SELECT max(id) FROM {_ENTRY})
+WHERE 1 = 1
+ON CONFLICT (id) DO NOTHING
+"""  # noqa: S608 - table names only; "WHERE 1 = 1" lets SQLite parse the upsert
+
+# PostgreSQL appends in one statement: lock the head (``FOR UPDATE`` waits for a concurrent
+# appender to commit, then reads the head as it committed it), hash the entry onto it, insert
+# it and move the head. The head stays locked until the transaction commits, so appends queue
+# for one statement and a commit each.
+_APPEND_SQL_POSTGRESQL = f"""
+WITH head AS (
+    SELECT hash FROM {_HEAD} WHERE id = {_HEAD_ID} FOR UPDATE
+), entry AS (
+    INSERT INTO {_ENTRY} (created_at, actor_id, actor_label, action, object_type, object_id,
+                          detail, prev_hash, hash)
+    SELECT %(created_at)s, %(actor_id)s, %(actor_label)s, %(action)s, %(object_type)s,
+           %(object_id)s, %(detail)s::jsonb, head.hash,
+           encode(sha256(convert_to(%(prefix)s::text || head.hash || '"}}', 'UTF8')), 'hex')
+    FROM head
+    RETURNING id, prev_hash, hash
+)
+UPDATE {_HEAD} SET hash = entry.hash, entry_id = entry.id
+FROM entry WHERE {_HEAD}.id = {_HEAD_ID}
+RETURNING entry.id, entry.prev_hash, entry.hash
+"""  # noqa: S608 - table names only
+
+
+def _seed_head() -> None:
+    """Create a missing head (a fresh or flushed database) from the newest entry."""
+    with connection.cursor() as cursor:
+        cursor.execute(_SEED_HEAD_SQL, [GENESIS_HASH])
+
+
+def _append_postgresql(entry: AuditEntry) -> None:
+    params = {
+        "created_at": connection.ops.adapt_datetimefield_value(entry.created_at),
+        "actor_id": entry.actor_id,
+        "actor_label": entry.actor_label,
+        "action": entry.action,
+        "object_type": entry.object_type,
+        "object_id": entry.object_id,
+        "detail": json.dumps(entry.detail),
+        "prefix": _canonical_prefix(entry),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_APPEND_SQL_POSTGRESQL, params)
+        row = cursor.fetchone()
+    if row is None:  # no head yet
+        _seed_head()
+        with connection.cursor() as cursor:
+            cursor.execute(_APPEND_SQL_POSTGRESQL, params)
+            row = cursor.fetchone()
+    entry.pk, entry.prev_hash, entry.hash = row
+    entry._state.adding = False
+
+
+def _append(entry: AuditEntry) -> None:
+    """Link ``entry`` to the head, insert it and move the head (in the open transaction).
+
+    Elsewhere than PostgreSQL (SQLite, development only) the database serialises writing
+    transactions itself, and the hash is computed here.
+    """
+    if connection.vendor == "postgresql":
+        _append_postgresql(entry)
+        return
+    head_sql = f"SELECT hash FROM {_HEAD} WHERE id = {_HEAD_ID}"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(head_sql)
+        row = cursor.fetchone()
+        if row is None:
+            _seed_head()
+            cursor.execute(head_sql)
+            row = cursor.fetchone()
+    entry.prev_hash = str(row[0])
+    entry.hash = entry_hash(entry)
+    entry.save(force_insert=True)
+    AuditChainHead.objects.filter(pk=_HEAD_ID).update(hash=entry.hash, entry_id=entry.pk)
 
 
 def audit_record(
@@ -45,28 +137,27 @@ def audit_record(
     object_id: str | int = "",
     detail: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    """Append one entry to the chain (inside the caller's transaction, if any)."""
+    """Append one entry to the chain (inside the caller's transaction, if any).
+
+    The head row stays locked from here until that transaction commits: record the entry
+    as the last write of a transaction, so appends queue behind each other briefly.
+    """
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
     actor_obj = actor if getattr(actor, "is_authenticated", False) else None
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_ID])
-        last = AuditEntry.objects.order_by("-id").only("hash").first()
-        entry = AuditEntry(
-            actor=actor_obj,
-            actor_label=(actor_obj.email if actor_obj else (str(actor) if actor else "system")),
-            action=action,
-            object_type=object_type,
-            object_id=str(object_id),
-            # Round-trip through JSON so the hashed form equals what the DB returns.
-            detail=json.loads(json.dumps(detail or {}, default=str)),
-            prev_hash=last.hash if last else GENESIS_HASH,
-        )
-        entry.hash = entry_hash(entry)
-        entry.save(force_insert=True)
+    entry = AuditEntry(
+        actor=actor_obj,
+        actor_label=(actor_obj.email if actor_obj else (str(actor) if actor else "system")),
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        # Round-trip through JSON so the hashed form equals what the DB returns.
+        detail=json.loads(json.dumps(detail or {}, default=str)),
+    )
+    # No savepoint inside a caller's transaction: a failed append fails the whole of it.
+    with transaction.atomic(savepoint=False):
+        _append(entry)
     return entry
 
 
@@ -88,12 +179,19 @@ def audit_verify(*, batch_size: int = 2000) -> ChainReport:
     """Recompute the chain from the start; report the first entry whose link is broken.
 
     An edited row no longer matches its own hash; a deleted or reordered row breaks the
-    next row's ``prev_hash``. Truncating the newest rows cannot be seen from the chain
-    alone, which is why the head hash is reported: keep it somewhere else to compare.
+    next row's ``prev_hash``; removing the newest rows leaves the chain short of its head
+    record. Entries appended while this runs (after the head was read) are left for the
+    next run. Someone able to rewrite the head as well could hide a truncation, which is
+    why the head hash is reported: keep it somewhere else to compare.
     """
+    head = AuditChainHead.objects.filter(pk=_HEAD_ID).values_list("entry_id", "hash").first()
+    entries = AuditEntry.objects.order_by("id")
+    if head is not None:
+        entries = entries.filter(id__lte=head[0] or 0)
     expected_prev = GENESIS_HASH
     checked = 0
-    for entry in AuditEntry.objects.order_by("id").iterator(chunk_size=batch_size):
+    last_id: int | None = None
+    for entry in entries.iterator(chunk_size=batch_size):
         if entry.prev_hash != expected_prev:
             return ChainReport(
                 checked,
@@ -110,7 +208,20 @@ def audit_verify(*, batch_size: int = 2000) -> ChainReport:
                 expected_prev,
             )
         expected_prev = entry.hash
+        last_id = entry.pk
         checked += 1
+    if head is None and checked:
+        return ChainReport(
+            checked, last_id, "the chain's head record is missing (it was deleted)", expected_prev
+        )
+    if head is not None and head[1] != expected_prev:
+        return ChainReport(
+            checked,
+            head[0],
+            f"the chain ends at #{last_id or 0} but its head records entry #{head[0]} "
+            "(the newest entries were removed)",
+            expected_prev,
+        )
     return ChainReport(checked, head_hash=expected_prev)
 
 

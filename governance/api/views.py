@@ -15,7 +15,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import permissions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
+from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from governance import selectors, services
@@ -24,6 +24,7 @@ from governance.models import Comment, Concern, Poll, Proposal, SignoffProcess, 
 from governance.services.signoff import signoff_pending
 from portal.api.errors import DomainError
 from portal.api.pagination import Pagination
+from portal.api.throttling import BatchedThrottlesMixin, ScopedRateThrottle
 
 
 def _proposal(request: Request, pk: int) -> Proposal:
@@ -233,7 +234,7 @@ class PollActionView(APIView):
         return Response(s.PollSerializer(poll).data)
 
 
-class BallotView(APIView):
+class BallotView(BatchedThrottlesMixin, APIView):
     """POST casts (rate-limited per user by the ``vote`` scope); GET shows my ballot."""
 
     permission_classes = [permissions.IsAuthenticated]

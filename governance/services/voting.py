@@ -7,6 +7,7 @@ whoever holds the nonce.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import secrets
@@ -15,8 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
+from functools import partial
 from typing import Any
 
+from channels.layers import InMemoryChannelLayer, get_channel_layer
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
@@ -35,6 +39,8 @@ from governance.tally import InvalidBallot
 from governance.topics import poll_event
 from portal.api.errors import DomainError
 from portal.audit import audit_record
+from portal.db import RowReader
+from portal.realtime.coalesce import Coalescer
 
 TALLY_EVENT_INTERVAL = 2  # seconds
 
@@ -143,8 +149,9 @@ def _unlinkable_id() -> int:
 # ``selectors.polls_visible`` as one hand-written query (compiling the ORM query cost more
 # than running it): stewards see every poll; others every poll not on someone else's draft
 # proposal. tests/governance/test_cast_cost.py checks the two agree.
+_POLL_ROWS = RowReader(Poll)
 _POLL_FOR_CAST_SQL = """
-SELECT p.*, ev.weight AS voter_weight
+SELECT {columns}, ev.weight AS voter_weight
 FROM governance_poll p
 LEFT JOIN governance_proposal pr ON pr.id = p.proposal_id
 LEFT JOIN governance_eligiblevoter ev ON ev.poll_id = p.id AND ev.user_id = %(user)s
@@ -154,6 +161,14 @@ WHERE p.id = %(poll)s AND (
 )"""
 
 
+@functools.cache
+def _poll_for_cast_sql(vendor: str) -> str:
+    sql = _POLL_FOR_CAST_SQL.format(columns=_POLL_ROWS.columns("p"))
+    if connection.features.has_select_for_update_of:
+        sql += " FOR SHARE OF p"  # Django's ORM offers FOR UPDATE only
+    return sql
+
+
 def _poll_for_cast(poll_id: int, voter: Any) -> tuple[Poll | None, Decimal | None]:
     """One round trip: the poll's current row if ``voter`` may see it, share-locked, and
     the voter's weight in its frozen electorate (``None``: not eligible).
@@ -161,15 +176,14 @@ def _poll_for_cast(poll_id: int, voter: Any) -> tuple[Poll | None, Decimal | Non
     Casts share the poll row lock; ``poll_close`` takes it exclusively, so no ballot can
     commit after the final tally was computed.
     """
-    sql = _POLL_FOR_CAST_SQL
-    if connection.features.has_select_for_update_of:
-        sql += " FOR SHARE OF p"  # Django's ORM offers FOR UPDATE only
     params = {"poll": poll_id, "user": voter.pk, "sees_all": bool(voter.has_role("steward"))}
-    rows = list(Poll.objects.raw(sql, params))
-    if not rows:
+    with connection.cursor() as cursor:
+        cursor.execute(_poll_for_cast_sql(connection.vendor), params)
+        row = cursor.fetchone()
+    if row is None:
         return None, None
-    found = rows[0].voter_weight  # type: ignore[attr-defined]
-    return rows[0], (None if found is None else Decimal(str(found)))
+    poll, (found,) = _POLL_ROWS.build(row)
+    return poll, (None if found is None else Decimal(str(found)))
 
 
 _STORE_SQL_POSTGRESQL = """
@@ -186,10 +200,7 @@ WITH part AS (
         SET choice = EXCLUDED.choice, receipt = EXCLUDED.receipt, cast_at = EXCLUDED.cast_at
     RETURNING id
 )
-SELECT
-    (SELECT count(*) FROM part),
-    (SELECT count(*) FROM ballot),
-    (SELECT count(*) FROM governance_participation WHERE poll_id = %(poll)s)
+SELECT (SELECT count(*) FROM part), (SELECT count(*) FROM ballot)
 """
 
 
@@ -202,9 +213,9 @@ def _ballot_store(
     weight: Decimal,
     receipt: str,
     cast_at: datetime,
-) -> tuple[bool, int]:
-    """Write the participation row and the ballot; returns (first cast?, participation
-    count including this one).
+) -> bool:
+    """Write the participation row and the ballot; returns whether this was the voter's
+    first cast.
 
     The (poll, user) participation row admits one first cast, decided by the unique
     constraint (concurrent first casts cannot both win); a secret ballot is only written
@@ -230,9 +241,8 @@ def _ballot_store(
                     "may_replace": not secret,
                 },
             )
-            inserted, _, before = cursor.fetchone()
-        # The count's snapshot was taken before this statement's own insert.
-        return bool(inserted), before + inserted
+            inserted, _ = cursor.fetchone()
+        return bool(inserted)
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO governance_participation (poll_id, user_id, created_at) "
@@ -256,11 +266,31 @@ def _ballot_store(
             unique_fields=None if secret else ["poll", "voter"],
             update_fields=None if secret else ["choice", "receipt", "cast_at"],
         )
-    return first, participation_count(poll.pk)
+    return first
 
 
 def participation_count(poll_id: int) -> int:
     return Participation.objects.filter(poll_id=poll_id).count()
+
+
+def _live_interval() -> float:
+    # The flusher thread cannot reach sockets of the in-memory layer (single-process
+    # development): there every cast sends its own event.
+    if isinstance(get_channel_layer(), InMemoryChannelLayer):
+        return 0.0
+    return float(settings.GOVERNANCE_LIVE_INTERVAL_MS) / 1000
+
+
+_PARTICIPATION = Coalescer(_live_interval, "poll-participation")
+
+
+def participation_publish(poll_id: int, eligible: int) -> None:
+    """Send the poll's participation count as it is now (committed casts only)."""
+    poll_event(
+        poll_id,
+        "poll.participation",
+        {"ballots": participation_count(poll_id), "eligible": eligible},
+    )
 
 
 # Per process, when each poll last had a running tally sent; the shared cache key then
@@ -268,10 +298,11 @@ def participation_count(poll_id: int) -> int:
 _TALLY_SENT_AT: dict[int, float] = {}
 
 
-def _publish_after_cast(poll: Poll, count: int) -> None:
-    """After commit: the participation count and, at most once per interval, a named
-    poll's running tally."""
-    poll_event(poll.pk, "poll.participation", {"ballots": count, "eligible": poll.eligible_count})
+def _publish_after_cast(poll: Poll) -> None:
+    """After commit: the participation count (coalesced: at most one event per poll per
+    interval and process, the last one counted after the burst's last commit) and, at
+    most once per interval, a named poll's running tally."""
+    _PARTICIPATION.poke(poll.pk, partial(participation_publish, poll.pk, poll.eligible_count))
     if poll.visibility != Visibility.NAMED:
         return
     now = time.monotonic()
@@ -327,7 +358,7 @@ def vote_cast(
         canonical = ballot_canonical(poll_id=poll.pk, choice=normalized, nonce=nonce)
         receipt = receipt_hash(canonical)
         secret = poll.visibility == Visibility.SECRET
-        first, count = _ballot_store(
+        first = _ballot_store(
             poll=poll,
             user_id=voter.pk,
             secret=secret,
@@ -350,7 +381,7 @@ def vote_cast(
         if poll.visibility == Visibility.NAMED:
             detail.update(choice=normalized, receipt=receipt)
         audit_record(actor=voter, action="governance.ballot.cast", obj=poll, detail=detail)
-        transaction.on_commit(lambda: _publish_after_cast(poll, count), robust=True)
+        transaction.on_commit(partial(_publish_after_cast, poll), robust=True)
     return CastReceipt(poll.pk, receipt, nonce, canonical, replaced)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from datetime import datetime, timedelta
@@ -12,6 +13,7 @@ from django.utils import timezone
 from rest_framework import authentication, exceptions
 
 from portal.api.errors import DomainError
+from portal.db import RowReader
 from portal.models.tokens import ApiToken
 
 TOKEN_PREFIX = "agora_"  # noqa: S105 - a public marker, not a secret
@@ -90,12 +92,18 @@ def token_revoke(*, actor: Any, token: ApiToken) -> ApiToken:
 LAST_USED_RESOLUTION_SECONDS = 60
 
 
-def _authenticate_sql() -> str:
+@functools.cache
+def _authenticate_sql(vendor: str) -> str:
     """One query: the token's active owner plus their group names (one row per group).
 
     Written as SQL because this runs on every API request and building the equivalent
     ORM queries (token + user join, then the user's groups) costs more CPU than the rest
     of a small request; see tests/benchmarks/test_bench_api.py.
+
+    On PostgreSQL the same statement also stamps ``last_used_at`` when it is older than
+    the resolution (a data-modifying CTE runs whether or not the query reads it), so a
+    request with a token costs one round trip either way; elsewhere the row says whether
+    the stamp is stale and the caller writes it.
     """
     from django.contrib.auth.models import Group
 
@@ -104,39 +112,58 @@ def _authenticate_sql() -> str:
     qn = connection.ops.quote_name
     token, user = qn(ApiToken._meta.db_table), qn(User._meta.db_table)
     link, group = qn(User.groups.through._meta.db_table), qn(Group._meta.db_table)
-    return (
-        f"SELECT u.*, t.id AS token_pk, g.name AS group_name, "  # noqa: S608 - table names only
-        f"CASE WHEN t.last_used_at IS NULL OR t.last_used_at < %s THEN 1 ELSE 0 END "
-        f"AS token_stale "
+    valid = (
+        "t.digest = %(digest)s AND t.revoked_at IS NULL "
+        "AND (t.expires_at IS NULL OR t.expires_at > %(now)s) AND u.is_active = %(active)s"
+    )
+    select = (
+        f"SELECT {_user_rows().columns('u')}, t.id, g.name, "  # noqa: S608 - table names only
+        f"CASE WHEN t.last_used_at IS NULL OR t.last_used_at < %(stale_before)s THEN 1 ELSE 0 "
+        f"END "
         f"FROM {token} t JOIN {user} u ON u.id = t.user_id "
         f"LEFT JOIN {link} ug ON ug.user_id = u.id LEFT JOIN {group} g ON g.id = ug.group_id "
-        f"WHERE t.digest = %s AND t.revoked_at IS NULL "
-        f"AND (t.expires_at IS NULL OR t.expires_at > %s) AND u.is_active = %s"
+        f"WHERE {valid}"
     )
+    if vendor != "postgresql":
+        return select
+    return (
+        f"WITH stamped AS (UPDATE {token} SET last_used_at = %(now)s "  # noqa: S608
+        f"WHERE id = (SELECT t.id FROM {token} t JOIN {user} u ON u.id = t.user_id "
+        f"WHERE {valid} AND (t.last_used_at IS NULL OR t.last_used_at < %(stale_before)s)) "
+        f"RETURNING id) {select}"
+    )
+
+
+@functools.cache
+def _user_rows() -> RowReader[Any]:
+    from portal.models import User
+
+    return RowReader(User)
 
 
 def token_authenticate(raw: str) -> Any | None:
     """The active user owning ``raw``, or ``None`` (unknown, revoked, expired, inactive)."""
-    from portal.models import User
-
     if not raw.startswith(TOKEN_PREFIX):
         return None
     now = timezone.now()
     adapt = connection.ops.adapt_datetimefield_value
-    stale_before = now - timedelta(seconds=LAST_USED_RESOLUTION_SECONDS)
-    rows: list[Any] = list(
-        User.objects.raw(
-            _authenticate_sql(), [adapt(stale_before), token_digest(raw), adapt(now), True]
-        )
-    )
+    params = {
+        "digest": token_digest(raw),
+        "now": adapt(now),
+        "active": True,
+        # Only write last_used_at once a minute per token so hot clients do not hammer it.
+        "stale_before": adapt(now - timedelta(seconds=LAST_USED_RESOLUTION_SECONDS)),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_authenticate_sql(connection.vendor), params)
+        rows = cursor.fetchall()
     if not rows:
         return None
-    user = rows[0]
+    user, (token_pk, _, stale) = _user_rows().build(rows[0])
     # The role helpers read this instead of querying the groups again.
-    user._role_group_cache = {row.group_name for row in rows if row.group_name}
-    # Only write last_used_at once a minute per token so hot clients do not hammer the DB.
-    if int(user.token_stale):
-        ApiToken.objects.filter(pk=user.token_pk).update(last_used_at=now)
+    user._role_group_cache = {row[-2] for row in rows if row[-2]}
+    if connection.vendor != "postgresql" and int(stale):
+        ApiToken.objects.filter(pk=token_pk).update(last_used_at=now)
     return user
 
 

@@ -39,3 +39,20 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.action} by {self.actor_label or 'system'}"
+
+
+class AuditChainHead(models.Model):
+    """The newest link of the audit chain, in one row.
+
+    Appending locks this row (``SELECT … FOR UPDATE`` returns its latest committed state
+    in the same round trip), links the new entry to ``hash`` and moves the head to it, so
+    appends are serialised only from the lock to their commit. It also lets
+    ``audit_verify`` notice newest entries removed from the end of the chain.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    entry_id = models.BigIntegerField(null=True, blank=True)
+    hash = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"audit chain head at #{self.entry_id}"

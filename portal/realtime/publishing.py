@@ -58,6 +58,46 @@ def _seq_next(topic: str) -> int:
     return int(row[0])
 
 
+_STORE_SQL_POSTGRESQL = """
+WITH next AS (
+    INSERT INTO {seq} ("topic", "seq") VALUES (%(topic)s, 1)
+    ON CONFLICT ("topic") DO UPDATE SET "seq" = {seq}."seq" + 1
+    RETURNING "seq"
+)
+INSERT INTO {event} ("topic", "seq", "type", "data", "ts")
+SELECT %(topic)s, next."seq", %(type)s, %(data)s::jsonb, %(ts)s FROM next
+RETURNING "seq"
+"""
+
+
+def _event_insert(topic: str, type: str, data: dict[str, Any]) -> tuple[int, Any]:
+    """Allocate the seq and write the event; returns (seq, ts).
+
+    On PostgreSQL this is one statement, so outside a transaction the sequence row is
+    locked only while it runs (and a later seq still never commits before an earlier
+    one); elsewhere it is two statements in a transaction.
+    """
+    ts = timezone.now()
+    if connection.vendor == "postgresql":
+        qn = connection.ops.quote_name
+        sql = _STORE_SQL_POSTGRESQL.format(
+            seq=qn(TopicSequence._meta.db_table), event=qn(RealtimeEvent._meta.db_table)
+        )
+        params = {
+            "topic": topic,
+            "type": type,
+            "data": json.dumps(data),
+            "ts": connection.ops.adapt_datetimefield_value(ts),
+        }
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return int(cursor.fetchone()[0]), ts
+    with transaction.atomic():
+        seq = _seq_next(topic)
+        RealtimeEvent.objects.create(topic=topic, seq=seq, type=type, data=data, ts=ts)
+    return seq, ts
+
+
 def event_store(*, topic: str, type: str, data: dict[str, Any]) -> Envelope:
     """Write the event with its seq (no fan-out) and prune the buffer of buffered topics.
 
@@ -65,17 +105,13 @@ def event_store(*, topic: str, type: str, data: dict[str, Any]) -> Envelope:
     whose live message the channel layer lost.
     """
     spec, _ = topic_resolve(topic)
-    with transaction.atomic():
-        seq = _seq_next(topic)
-        row = RealtimeEvent.objects.create(
-            topic=topic, seq=seq, type=type, data=data, ts=timezone.now()
-        )
-        if not spec.persist:
-            size: int = settings.REALTIME_BUFFER_SIZE
-            if seq > size and seq % _prune_every(size) == 0:
-                RealtimeEvent.objects.filter(topic=topic, seq__lte=seq - size).delete()
+    seq, ts = _event_insert(topic, type, data)
+    if not spec.persist:
+        size: int = settings.REALTIME_BUFFER_SIZE
+        if seq > size and seq % _prune_every(size) == 0:
+            RealtimeEvent.objects.filter(topic=topic, seq__lte=seq - size).delete()
     metrics.REALTIME_EVENTS.labels(spec.prefix).inc()
-    return {"topic": topic, "seq": seq, "type": type, "data": data, "ts": row.ts.isoformat()}
+    return {"topic": topic, "seq": seq, "type": type, "data": data, "ts": ts.isoformat()}
 
 
 def _layer_message(envelope: Envelope) -> LayerMessage:

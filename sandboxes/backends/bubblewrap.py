@@ -169,13 +169,17 @@ def _which(tool: str) -> str:
     return shutil.which(tool) or tool
 
 
+_LIFELINE_LOCK = threading.Lock()
+
+
 def _lifeline() -> int:
     """Read end of a pipe whose write end only this process holds (EOF = we died)."""
     global _LIFELINE
-    if _LIFELINE is None:
-        read_fd, write_fd = os.pipe2(os.O_CLOEXEC)
-        _LIFELINE = (read_fd, write_fd)
-    return _LIFELINE[0]
+    with _LIFELINE_LOCK:  # request threads may launch sandboxes at the same time
+        if _LIFELINE is None:
+            read_fd, write_fd = os.pipe2(os.O_CLOEXEC)
+            _LIFELINE = (read_fd, write_fd)
+        return _LIFELINE[0]
 
 
 # RLIMIT name → (the `ulimit` flag of /bin/sh, the unit it counts in)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from collections.abc import Callable, Iterator
@@ -48,7 +49,8 @@ def prod_like_server(
     if database_url is None:
         pytest.skip("benchmarks need PostgreSQL or a file database: run them with `make bench`")
 
-    def start(*, workers: int = 1, **extra_env: str) -> AbstractContextManager[ServerProcess]:
+    @contextlib.contextmanager
+    def start(*, workers: int = 1, **extra_env: str) -> Iterator[ServerProcess]:
         env = {
             "DATABASE_URL": database_url,
             "AGORA_TESTING": "0",
@@ -63,13 +65,16 @@ def prod_like_server(
         }
         if os.environ.get("REDIS_URL"):
             env["REDIS_URL"] = os.environ["REDIS_URL"]
-        return uvicorn_process(
+        with uvicorn_process(
             env=env,
             log_path=tmp_path / "server.log",
             workers=workers,
             # Clients keep connections open across rounds; the default (5 s) would close
             # them under a loaded machine and make the next request fail.
             extra_args=("--timeout-keep-alive", "120", "--backlog", "1024"),
-        )
+        ) as server:
+            # Every worker has loaded the application before anything is measured.
+            server.wait_idle()
+            yield server
 
     return start

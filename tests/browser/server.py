@@ -85,6 +85,23 @@ class ServerProcess:
                 total += int(fields[11]) + int(fields[12])
         return total / ticks
 
+    def wait_idle(
+        self, *, busy_below: float = 0.05, window: float = 0.5, timeout: float = 90
+    ) -> None:
+        """Wait until the server's processes use under ``busy_below`` of a core for a
+        ``window``: with several workers the first answers health checks while the others
+        are still importing the application, and a benchmark started then would measure
+        the imports (and pin its connections to the workers that happened to be ready)."""
+        deadline = time.monotonic() + timeout
+        before = self.cpu_seconds()
+        while time.monotonic() < deadline:
+            time.sleep(window)
+            now = self.cpu_seconds()
+            if now - before < busy_below * window:
+                return
+            before = now
+        raise TimeoutError(f"server still busy after {timeout:.0f} s")
+
 
 @contextlib.contextmanager
 def uvicorn_process(

@@ -139,7 +139,8 @@ def test_named_poll_shows_live_tally_and_voters(open_poll, member, other_member,
 
 def test_casting_is_rate_limited_per_user(open_poll, member, other_member, api_as, settings):
     from rest_framework.settings import api_settings
-    from rest_framework.throttling import ScopedRateThrottle
+
+    from portal.api.throttling import ScopedRateThrottle
 
     rates = {**api_settings.DEFAULT_THROTTLE_RATES, "vote": "3/min"}
     original = ScopedRateThrottle.THROTTLE_RATES

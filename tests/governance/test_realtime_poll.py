@@ -62,3 +62,58 @@ async def test_non_public_poll_refuses_anonymous_subscribers(memory_layer) -> No
     async with HubClient() as client:
         reply = await client.subscribe(f"poll.{poll.pk}")
         assert reply["type"] != "subscribed"
+
+
+@pytest.fixture
+async def redis_layer(settings: Any) -> Any:
+    import os
+
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        pytest.skip("needs Redis (make test starts one)")
+    settings.CHANNEL_LAYERS = channel_layers_setting("redis", url)
+    channel_layers_reset()
+    yield
+    channel_layers_reset()
+    await thread_connections_close()
+
+
+async def test_a_burst_of_ballots_is_coalesced_and_ends_on_the_final_count(
+    redis_layer, settings
+) -> None:
+    from portal.models import User
+
+    settings.GOVERNANCE_LIVE_INTERVAL_MS = 150
+
+    def setup() -> tuple[Any, list[Any]]:
+        maintainer = UserFactory(role="maintainer")
+        voters = User.objects.bulk_create(
+            [User(username=f"burst{i}", email=f"burst{i}@example.org") for i in range(30)]
+        )
+        poll = poll_create(
+            actor=maintainer,
+            title="burst",
+            method="yes_no",
+            closes_at=timezone.now() + timedelta(days=1),
+            eligible_users=voters,
+        )
+        return poll_open(poll=poll, actor=maintainer), voters
+
+    def cast_all(poll: Any, voters: list[Any]) -> None:
+        for voter in voters:
+            vote_cast(voter=voter, poll=poll.pk, choice="yes")
+
+    poll, voters = await database_sync_to_async(setup)()
+    async with HubClient(user=voters[0]) as client:
+        ack = await client.subscribe(f"poll.{poll.pk}")
+        assert ack["type"] == "subscribed", ack
+        await database_sync_to_async(cast_all)(poll, voters)
+        counts = []
+        while not counts or counts[-1] < len(voters):
+            event = await client.receive(timeout=5)
+            if event["type"] == "poll.participation":
+                counts.append(event["data"]["ballots"])
+        assert await client.nothing_received(0.4)  # the burst ended on the final count
+    assert counts[-1] == len(voters)
+    assert counts == sorted(counts)  # one process: counts never go back
+    assert len(counts) < len(voters)

@@ -10,6 +10,7 @@ from portal.api.throttling import (
     FixedWindowRateThrottle,
     UserRateThrottle,
     window_count,
+    window_counts,
 )
 from portal.cache import SharedPoolRedisCache
 
@@ -89,3 +90,52 @@ def test_window_count_uses_one_round_trip_on_redis(settings):
     assert [window_count("t:rt", 5) for _ in range(20)] == list(range(1, 21))
     assert client.info("stats")["total_connections_received"] == before
     client.delete(backend.make_and_validate_key("t:rt"))
+
+
+def test_window_counts_counts_several_keys_at_once():
+    cache.clear()
+    assert window_counts([("t:x", 5), ("t:y", 5)]) == [1, 1]
+    assert window_counts([("t:x", 5), ("t:y", 5), ("t:x", 5)]) == [2, 2, 3]
+    assert window_counts([]) == []
+    cache.clear()
+
+
+def test_a_view_with_several_limits_counts_them_in_one_call(
+    api_as, member, maintainer, clock, monkeypatch
+):
+    """The ballot endpoint has the per-user limit and its own "vote" scope: both counters
+    move in one cache round trip, and either limit refuses the request."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    import portal.api.throttling as throttling
+    from governance.services import poll_create, poll_open
+
+    calls: list[list[tuple[str, int]]] = []
+    original = throttling.window_counts
+
+    def recording(windows):
+        calls.append(list(windows))
+        return original(windows)
+
+    monkeypatch.setattr(throttling, "window_counts", recording)
+    monkeypatch.setattr(UserRateThrottle, "rate", "2/min", raising=False)
+    poll = poll_create(
+        actor=maintainer,
+        title="limits",
+        method="yes_no",
+        closes_at=timezone.now() + timedelta(days=1),
+        eligible_users=[member],
+    )
+    poll = poll_open(poll=poll, actor=maintainer)
+    client = api_as(member)
+    url = f"/api/v1/polls/{poll.pk}/ballots/"
+    codes = [client.post(url, {"choice": "yes"}).status_code for _ in range(3)]
+    assert codes == [201, 201, 429]  # the user limit (2/min) is below the vote limit
+    assert len(calls) == 3
+    assert all(len(windows) == 2 for windows in calls)
+    assert {key.split(":")[0] for key, _ in calls[0]} == {
+        f"throttle_user_{member.pk}",
+        f"throttle_vote_{member.pk}",
+    }

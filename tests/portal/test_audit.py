@@ -161,3 +161,58 @@ def test_command_reports_ok_with_the_count(capsys):
     call_command("audit_verify")
     out = capsys.readouterr().out
     assert out.startswith("OK: 3 entries verified")
+
+
+def test_removing_the_newest_entries_is_detected_through_the_head():
+    chain = make_chain(4)
+    tamper("DELETE FROM portal_auditentry WHERE id >= %s", [chain[2].pk])
+
+    report = audit_verify()
+    assert not report.ok
+    assert report.checked == 2
+    assert report.broken_at == chain[3].pk
+    assert "newest entries were removed" in report.reason
+
+
+def test_a_deleted_head_record_is_reported():
+    from portal.models import AuditChainHead
+
+    make_chain(2)
+    AuditChainHead.objects.all().delete()
+    report = audit_verify()
+    assert not report.ok and "head record is missing" in report.reason
+
+
+def test_a_rolled_back_append_leaves_the_chain_whole():
+    first = make_chain(1)[0]
+    with pytest.raises(RuntimeError), transaction.atomic():
+        audit_record(actor=None, action="test.undone")
+        raise RuntimeError("roll back")
+    after = audit_record(actor=None, action="test.kept")
+    assert after.prev_hash == first.hash
+    assert audit_verify().ok
+
+
+@pytest.mark.skipif(not IS_POSTGRES, reason="concurrent writers need PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_appends_form_one_unbroken_chain():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connections
+
+    def append(worker: int) -> None:
+        try:
+            for i in range(15):
+                with transaction.atomic():
+                    audit_record(actor=None, action="test.parallel", detail={"w": worker, "i": i})
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(append, range(8)))
+
+    report = audit_verify()
+    assert report.ok, report.reason
+    assert report.checked == 8 * 15
+    hashes = list(AuditEntry.objects.values_list("prev_hash", flat=True))
+    assert len(set(hashes)) == len(hashes)  # no two entries link to the same predecessor

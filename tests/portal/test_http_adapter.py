@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import io
 import json
 from collections.abc import Iterator
@@ -233,3 +234,96 @@ def test_websocket_scopes_are_not_http() -> None:
 
     with pytest.raises(ValueError, match="HTTP only"):
         asyncio.run(DjangoHTTP()({"type": "websocket"}, nothing, drop))
+
+
+def _concurrently(app: Any, count: int) -> list[list[dict[str, Any]]]:
+    """Run ``count`` requests through ``app`` at the same time."""
+
+    async def one() -> list[dict[str, Any]]:
+        sent: list[dict[str, Any]] = []
+        delivered = False
+
+        async def receive() -> dict[str, Any]:
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": b"", "more_body": False}
+            await asyncio.Event().wait()
+            raise AssertionError("unreachable")
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        await app(scope_for("/slow"), receive, send)
+        return sent
+
+    async def run() -> list[list[dict[str, Any]]]:
+        return list(await asyncio.gather(*(one() for _ in range(count))))
+
+    return asyncio.run(run())
+
+
+def _slow_app(seen: list[str], started: list[float], delay: float) -> Any:
+    import threading
+    import time
+
+    def wsgi_app(environ: dict[str, Any], start_response: Any) -> HttpResponse:
+        started.append(time.monotonic())
+        seen.append(threading.current_thread().name)
+        time.sleep(delay)  # a request waiting on the database
+        response = HttpResponse(b"done")
+        start_response("200 OK", list(response.items()))
+        return response
+
+    return wsgi_app
+
+
+def test_request_threads_serve_requests_side_by_side() -> None:
+    seen: list[str] = []
+    started: list[float] = []
+    results = _concurrently(DjangoHTTP(_slow_app(seen, started, 0.3), threads=3), 3)
+    assert [body_of(r) for r in results] == [b"done"] * 3
+    assert len(set(seen)) == 3 and all(name.startswith("http-") for name in seen)
+    assert max(started) - min(started) < 0.25  # all three began before the first finished
+
+
+def test_with_one_thread_requests_take_turns() -> None:
+    seen: list[str] = []
+    started: list[float] = []
+    _concurrently(DjangoHTTP(_slow_app(seen, started, 0.1), threads=1), 3)
+    assert len(set(seen)) == 1  # asgiref's one sync thread
+    gaps = sorted(started)
+    assert all(b - a >= 0.09 for a, b in itertools.pairwise(gaps))
+
+
+def test_more_requests_than_threads_wait_for_a_free_one() -> None:
+    seen: list[str] = []
+    started: list[float] = []
+    results = _concurrently(DjangoHTTP(_slow_app(seen, started, 0.15), threads=2), 5)
+    assert all(r[0]["status"] == 200 for r in results)
+    assert len(set(seen)) == 2
+    first, *rest = sorted(started)
+    assert sum(1 for t in rest if t - first < 0.1) == 1  # two at a time
+
+
+def test_a_streaming_response_is_produced_on_the_thread_that_began_it() -> None:
+    import threading
+
+    threads: list[str] = []
+
+    def rows() -> Iterator[bytes]:
+        for n in range(4):
+            threads.append(threading.current_thread().name)
+            yield f"row {n}\n".encode()
+
+    def wsgi_app(environ: dict[str, Any], start_response: Any) -> StreamingHttpResponse:
+        threads.append(threading.current_thread().name)
+        response = TrackedStream(rows(), content_type="text/plain")
+        start_response("200 OK", list(response.items()))
+        return response
+
+    TrackedStream.close_count = 0
+    results = _concurrently(DjangoHTTP(wsgi_app, threads=4), 1)  # type: ignore[arg-type]
+    assert body_of(results[0]) == b"row 0\nrow 1\nrow 2\nrow 3\n"
+    assert len(set(threads)) == 1 and threads[0].startswith("http-")
+    assert TrackedStream.close_count == 1

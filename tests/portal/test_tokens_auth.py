@@ -32,6 +32,44 @@ def test_valid_token_authenticates_and_records_last_use(member):
     assert token.last_used_at is not None
 
 
+def test_last_use_is_stamped_at_most_once_a_minute_in_the_same_query(member):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    token, secret = token_create(user=member, name="cli")
+    with CaptureQueriesContext(connection) as first:
+        assert token_authenticate(secret) == member
+    token.refresh_from_db()
+    stamped = token.last_used_at
+    assert stamped is not None
+    assert token_authenticate(secret) == member
+    token.refresh_from_db()
+    assert token.last_used_at == stamped  # within the minute: not rewritten
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=an_hour_ago)
+    assert token_authenticate(secret) == member
+    token.refresh_from_db()
+    assert token.last_used_at > an_hour_ago + timedelta(minutes=59)
+    # PostgreSQL reads the owner and stamps the token in one round trip
+    expected = 1 if connection.vendor == "postgresql" else 2
+    assert len(first.captured_queries) == expected
+
+
+@pytest.mark.parametrize("why", ["revoked", "expired", "inactive"])
+def test_a_refused_token_is_not_stamped(member, why):
+    token, secret = token_create(user=member, name="x")
+    if why == "revoked":
+        token_revoke(actor=member, token=token)
+    elif why == "expired":
+        ApiToken.objects.filter(pk=token.pk).update(expires_at=timezone.now())
+    else:
+        member.is_active = False
+        member.save()
+    assert token_authenticate(secret) is None
+    token.refresh_from_db()
+    assert token.last_used_at is None
+
+
 def test_expired_token_is_refused(member):
     token, secret = token_create(
         user=member, name="soon", expires_at=timezone.now() + timedelta(seconds=30)

@@ -177,10 +177,13 @@
     if (window.AgoraRealtime.onStatus) window.AgoraRealtime.onStatus(function (status) { dot.className = "live-dot " + status; });
     window.AgoraRealtime.subscribe("poll." + pollId, function (event) {
       if (event.type === "poll.participation") {
-        counter.textContent = event.data.ballots;
-        counter.dataset.count = event.data.ballots;
+        // Server processes send counts independently, so an older count can arrive after
+        // a newer one; participation only grows while a poll is open.
+        var ballots = Math.max(event.data.ballots, Number(counter.dataset.count || 0));
+        counter.textContent = ballots;
+        counter.dataset.count = ballots;
         var bar = document.getElementById("participation-bar");
-        if (bar && event.data.eligible) bar.style.width = Math.round(100 * event.data.ballots / event.data.eligible) + "%";
+        if (bar && event.data.eligible) bar.style.width = Math.round(100 * ballots / event.data.eligible) + "%";
         if (results.dataset.visible === "1") {
           clearTimeout(refetch);
           refetch = setTimeout(loadResults, 2500);
