@@ -133,15 +133,11 @@ elif env_bool("DATABASE_POOL", not TESTING):
         },
     }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Parameters travel apart from the SQL, so psycopg can prepare a statement once a
-    # connection has run it DATABASE_PREPARE_THRESHOLD times and PostgreSQL stops parsing
-    # and planning the hot queries again. Set it to 0 to disable (e.g. behind PgBouncer in
-    # transaction mode); prepared plans live per connection and are re-planned by
-    # PostgreSQL after schema changes, but restart the portal after migrations anyway.
-    _prepare = env_int("DATABASE_PREPARE_THRESHOLD", 5, minimum=0)
+    # Hot statements (portal/db.py hot_cursor) are prepared once a connection has run them
+    # this many times; 0 turns it off (e.g. behind PgBouncer in transaction mode). Plans
+    # live per connection: restart the portal after migrations.
     DATABASES["default"]["OPTIONS"] = {
-        "server_side_binding": True,
-        "prepare_threshold": _prepare or None,
+        "prepare_threshold": env_int("DATABASE_PREPARE_THRESHOLD", 5, minimum=0) or None,
         **DATABASES["default"]["OPTIONS"],  # type: ignore[dict-item]
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -11,6 +11,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import Model, QuerySet
 
+from portal.db import hot_cursor
 from portal.models.audit import AuditChainHead, AuditEntry
 
 GENESIS_HASH = "0" * 64
@@ -93,12 +94,12 @@ def _append_postgresql(entry: AuditEntry) -> None:
         "detail": json.dumps(entry.detail),
         "prefix": _canonical_prefix(entry),
     }
-    with connection.cursor() as cursor:
+    with hot_cursor() as cursor:
         cursor.execute(_APPEND_SQL_POSTGRESQL, params)
         row = cursor.fetchone()
     if row is None:  # no head yet
         _seed_head()
-        with connection.cursor() as cursor:
+        with hot_cursor() as cursor:
             cursor.execute(_APPEND_SQL_POSTGRESQL, params)
             row = cursor.fetchone()
     entry.pk, entry.prev_hash, entry.hash = row

@@ -1,4 +1,12 @@
-"""Model instances from hand-written SQL on hot paths, without ``RawQuerySet``'s set-up.
+"""Hand-written SQL on hot paths: prepared statements, and models without ``RawQuerySet``.
+
+``hot_cursor()`` is a cursor whose statements PostgreSQL may prepare. The portal binds
+parameters on the client (Django's default: any number of parameters, e.g. a bulk insert
+of 50,000 rows, and no plan kept per connection), so PostgreSQL parses and plans every
+statement again. The few statements run on every vote or API request go through a cursor
+that sends parameters apart from the SQL instead; psycopg prepares such a statement once a
+connection has run it ``DATABASE_PREPARE_THRESHOLD`` times. It is an ordinary Django cursor
+otherwise (errors, query logging, ``execute_wrapper``).
 
 ``Model.objects.raw()`` inspects the cursor's column description and resolves the model's
 field order and converters again for every query: on a request that runs one such query
@@ -8,12 +16,33 @@ database vendor; the SQL selects ``reader.columns(alias)`` first, then any extra
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Generic, TypeVar
 
 from django.db import connection
 from django.db.models import Model
 from django.db.models.expressions import Col
+
+
+@contextlib.contextmanager
+def hot_cursor() -> Iterator[Any]:
+    """A cursor for a hot statement (with ``%(name)s`` or ``%s`` parameters)."""
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            yield cursor
+        return
+    from django.db.backends.postgresql.base import ServerBindingCursor  # type: ignore[attr-defined]
+
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        raw = ServerBindingCursor(connection.connection)
+        # The same wrapping as connection.cursor() (private, but stable across versions).
+        cursor = connection._prepare_cursor(raw)  # type: ignore[attr-defined]
+    with cursor:
+        yield cursor
+
 
 M = TypeVar("M", bound=Model)
 

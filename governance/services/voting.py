@@ -39,7 +39,7 @@ from governance.tally import InvalidBallot
 from governance.topics import poll_event
 from portal.api.errors import DomainError
 from portal.audit import audit_record
-from portal.db import RowReader
+from portal.db import RowReader, hot_cursor
 from portal.realtime.coalesce import Coalescer
 
 TALLY_EVENT_INTERVAL = 2  # seconds
@@ -177,7 +177,7 @@ def _poll_for_cast(poll_id: int, voter: Any) -> tuple[Poll | None, Decimal | Non
     commit after the final tally was computed.
     """
     params = {"poll": poll_id, "user": voter.pk, "sees_all": bool(voter.has_role("steward"))}
-    with connection.cursor() as cursor:
+    with hot_cursor() as cursor:
         cursor.execute(_poll_for_cast_sql(connection.vendor), params)
         row = cursor.fetchone()
     if row is None:
@@ -225,7 +225,7 @@ def _ballot_store(
     ballot_id = _unlinkable_id()
     if connection.vendor == "postgresql":
         adapt = connection.ops.adapt_datetimefield_value
-        with connection.cursor() as cursor:
+        with hot_cursor() as cursor:
             cursor.execute(
                 _STORE_SQL_POSTGRESQL,
                 {

@@ -13,7 +13,7 @@ from django.utils import timezone
 from rest_framework import authentication, exceptions
 
 from portal.api.errors import DomainError
-from portal.db import RowReader
+from portal.db import RowReader, hot_cursor
 from portal.models.tokens import ApiToken
 
 TOKEN_PREFIX = "agora_"  # noqa: S105 - a public marker, not a secret
@@ -154,7 +154,7 @@ def token_authenticate(raw: str) -> Any | None:
         # Only write last_used_at once a minute per token so hot clients do not hammer it.
         "stale_before": adapt(now - timedelta(seconds=LAST_USED_RESOLUTION_SECONDS)),
     }
-    with connection.cursor() as cursor:
+    with hot_cursor() as cursor:
         cursor.execute(_authenticate_sql(connection.vendor), params)
         rows = cursor.fetchall()
     if not rows:

@@ -23,6 +23,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from portal import metrics
+from portal.db import hot_cursor
 from portal.models import RealtimeEvent, TopicSequence
 from portal.realtime.events import RESERVED_TYPES, Envelope, LayerMessage
 from portal.realtime.registry import TopicSpec, group_name, topic_resolve
@@ -89,7 +90,7 @@ def _event_insert(topic: str, type: str, data: dict[str, Any]) -> tuple[int, Any
             "data": json.dumps(data),
             "ts": connection.ops.adapt_datetimefield_value(ts),
         }
-        with connection.cursor() as cursor:
+        with hot_cursor() as cursor:
             cursor.execute(sql, params)
             return int(cursor.fetchone()[0]), ts
     with transaction.atomic():
