@@ -40,6 +40,8 @@ def register_search_source() -> None:
     )
 
     def tasks_search(query: str, *, user: Any, language: str, limit: int) -> list[SearchHit]:
+        if not (user and user.is_authenticated):
+            return []  # the roadmap is for signed-in members
         # Full-text parsers split "OPS-001" into "ops" and "-001" (websearch even reads the
         # dash as NOT), so a task key is looked up exactly instead.
         if TASK_CODE_RE.match(query.strip().upper()):

@@ -30,10 +30,15 @@ def test_task_is_found_by_title_description_and_key(maintainer, member):
     assert "<mark>" in by_description[0].snippet
 
 
-def test_anonymous_searchers_do_not_see_tasks(maintainer):
+@pytest.mark.parametrize("query", ["encryption", "OPS-001"])
+def test_anonymous_searchers_do_not_see_tasks(maintainer, caplog, query):
+    from django.contrib.auth.models import AnonymousUser
+
     task_create(actor=maintainer, key="OPS", title="Rotate backup encryption keys")
 
-    assert search_run("encryption", user=None, kinds=["tasks"]) == []
+    for anonymous in (None, AnonymousUser()):
+        assert search_run(query, user=anonymous, kinds=["tasks"]) == []
+    assert "search source tasks failed" not in caplog.text
 
 
 def test_search_api_includes_tasks(api_as, maintainer, member):
