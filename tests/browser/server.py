@@ -118,8 +118,10 @@ def uvicorn_process(
     # The subprocess is not under pytest: it must not see the test process's markers.
     full_env.pop("PYTEST_CURRENT_TEST", None)
     full_env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    # Several workers run under the portal's launcher, as in production (one socket each).
+    launcher = ["config.serve"] if workers > 1 else ["uvicorn", "config.asgi:application"]
     cmd = [
-        sys.executable, "-m", "uvicorn", "config.asgi:application",
+        sys.executable, "-m", *launcher,
         "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
         "--log-level", "warning", "--no-access-log", "--lifespan", "off", *extra_args,
     ]  # fmt: skip
