@@ -1,6 +1,6 @@
 """Realtime fan-out: one ``publish()`` to 1,000 websocket clients over the Redis pub/sub layer.
 
-A real uvicorn server (2 worker processes) runs against the bench's PostgreSQL test
+The portal's launcher (`config.serve`, 2 uvicorn workers) runs against the bench's PostgreSQL test
 database and Redis; the clients are ``websockets`` connections from this process over
 127.0.0.1, all subscribed to the public ``hud`` topic. Figures printed:
 
@@ -117,7 +117,7 @@ def uvicorn_server(database_url: str, redis_url: str, prefix: str) -> Iterator[t
         "LOG_LEVEL": "WARNING",
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
+        [sys.executable, "-m", "config.serve", "--host", "127.0.0.1",
          "--port", str(port), "--workers", "2", "--log-level", "warning", "--no-access-log",
          "--backlog", "4096"],
         cwd=ROOT, env=env, start_new_session=True,
@@ -252,8 +252,8 @@ def test_realtime_fanout_to_1000_clients_and_lossless_reconnect() -> None:
 
     p95 = _pct(fan, 0.95)
     lines = [
-        "realtime bench: uvicorn (2 workers), RedisPubSubChannelLayer, PostgreSQL, loopback,"
-        f" client compression {COMPRESSION or 'off'}",
+        "realtime bench: config.serve (2 uvicorn workers), RedisPubSubChannelLayer, PostgreSQL,"
+        f" loopback, client compression {COMPRESSION or 'off'}",
         f"  baseline publish() -> 1 client:        p50 {statistics.median(base):7.1f} ms"
         f"  p95 {_pct(base, 0.95):7.1f} ms  ({len(base)} rounds)",
         f"  fan-out  publish() -> last of {N_CLIENTS}:  p50 {statistics.median(fan):7.1f} ms"
