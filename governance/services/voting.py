@@ -11,7 +11,6 @@ import functools
 import hashlib
 import json
 import secrets
-import time
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -293,28 +292,32 @@ def participation_publish(poll_id: int, eligible: int) -> None:
     )
 
 
-# Per process, when each poll last had a running tally sent; the shared cache key then
-# decides between processes. Saves a cache round trip on nearly every cast.
-_TALLY_SENT_AT: dict[int, float] = {}
+def _tally_interval() -> float:
+    return float(TALLY_EVENT_INTERVAL) if _live_interval() > 0 else 0.0
+
+
+# A running tally costs a full count, so it is computed off the request, on the coalescer's
+# thread, at most once per poll per interval and process (and once more after a burst).
+_TALLY = Coalescer(_tally_interval, "poll-tally")
+
+
+def tally_publish(poll_id: int) -> None:
+    """Send a named poll's running tally, unless another process sent one within the
+    interval (pages also refetch results after participation events)."""
+    if not cache.add(f"governance:tally-sent:{poll_id}", 1, timeout=TALLY_EVENT_INTERVAL):
+        return
+    poll = Poll.objects.filter(pk=poll_id, status=PollStatus.OPEN).first()
+    if poll is not None:
+        poll_event(poll.pk, "poll.tally", {"result": poll_tally(poll=poll)})
 
 
 def _publish_after_cast(poll: Poll) -> None:
     """After commit: the participation count (coalesced: at most one event per poll per
-    interval and process, the last one counted after the burst's last commit) and, at
-    most once per interval, a named poll's running tally."""
+    interval and process, the last one counted after the burst's last commit) and, for a
+    named poll, its running tally (computed on the coalescer's thread)."""
     _PARTICIPATION.poke(poll.pk, partial(participation_publish, poll.pk, poll.eligible_count))
-    if poll.visibility != Visibility.NAMED:
-        return
-    now = time.monotonic()
-    if now - _TALLY_SENT_AT.get(poll.pk, -TALLY_EVENT_INTERVAL) < TALLY_EVENT_INTERVAL:
-        return
-    _TALLY_SENT_AT[poll.pk] = now
-    if len(_TALLY_SENT_AT) > _FROZEN_OPTIONS_MAX:
-        _TALLY_SENT_AT.clear()
-    # A running tally costs a full count: send at most one per poll per interval (pages
-    # also refetch results after participation events, so the last state is never lost).
-    if cache.add(f"governance:tally-sent:{poll.pk}", 1, timeout=TALLY_EVENT_INTERVAL):
-        poll_event(poll.pk, "poll.tally", {"result": poll_tally(poll=poll)})
+    if poll.visibility == Visibility.NAMED:
+        _TALLY.poke(poll.pk, partial(tally_publish, poll.pk), defer=True)
 
 
 def vote_cast(

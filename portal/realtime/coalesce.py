@@ -51,8 +51,12 @@ class Coalescer:
         self._order = 0
         self._pid = 0
 
-    def poke(self, key: Hashable, send: Send) -> None:
-        """Ask for ``send`` to run now or at the end of the key's current interval."""
+    def poke(self, key: Hashable, send: Send, *, defer: bool = False) -> None:
+        """Ask for ``send`` to run now or at the end of the key's current interval.
+
+        With ``defer`` a send never runs in the caller, even for a quiet key: it goes to
+        the flusher thread at once (for work too slow to charge to a request).
+        """
         interval = self._interval()
         if interval <= 0:
             send()
@@ -63,14 +67,20 @@ class Coalescer:
             if state is not None and state.send is not None:
                 state.send = send  # a trailing send is already scheduled: it runs the latest
                 return
-            if state is None or now - state.sent_at >= interval:
+            quiet = state is None or now - state.sent_at >= interval
+            if quiet and not defer:
                 if len(self._keys) >= _STATE_MAX:
                     self._forget_idle(now, interval)
                 self._keys[key] = _Key(sent_at=now)
             else:
+                if state is None:
+                    if len(self._keys) >= _STATE_MAX:
+                        self._forget_idle(now, interval)
+                    state = self._keys[key] = _Key(sent_at=now - interval)
                 state.send = send
                 self._order += 1
-                heapq.heappush(self._due, (state.sent_at + interval, self._order, key))
+                due = now if quiet else state.sent_at + interval
+                heapq.heappush(self._due, (due, self._order, key))
                 self._ensure_thread()
                 self._wake.notify()
                 return

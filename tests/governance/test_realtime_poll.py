@@ -94,6 +94,7 @@ async def test_a_burst_of_ballots_is_coalesced_and_ends_on_the_final_count(
             actor=maintainer,
             title="burst",
             method="yes_no",
+            visibility="secret",  # participation events only: no running tally
             closes_at=timezone.now() + timedelta(days=1),
             eligible_users=voters,
         )
@@ -117,3 +118,36 @@ async def test_a_burst_of_ballots_is_coalesced_and_ends_on_the_final_count(
     assert counts[-1] == len(voters)
     assert counts == sorted(counts)  # one process: counts never go back
     assert len(counts) < len(voters)
+
+
+async def test_a_named_polls_running_tally_is_computed_off_the_request(
+    redis_layer, settings, monkeypatch
+) -> None:
+    import threading
+
+    from django.core.cache import cache
+
+    from governance.services import voting
+
+    settings.GOVERNANCE_LIVE_INTERVAL_MS = 100
+    computed_on: list[str] = []
+    original = voting.poll_tally
+
+    def recording(*, poll: Any) -> Any:
+        computed_on.append(threading.current_thread().name)
+        return original(poll=poll)
+
+    monkeypatch.setattr(voting, "poll_tally", recording)
+    poll, voter = await database_sync_to_async(_setup)("named")
+    await database_sync_to_async(cache.delete)(f"governance:tally-sent:{poll.pk}")
+    async with HubClient(user=voter) as client:
+        ack = await client.subscribe(f"poll.{poll.pk}")
+        assert ack["type"] == "subscribed", ack
+        await database_sync_to_async(vote_cast)(voter=voter, poll=poll, choice="yes")
+        tally = None
+        while tally is None:
+            event = await client.receive(timeout=5)
+            if event["type"] == "poll.tally":
+                tally = event["data"]["result"]
+    assert tally["counts"]["yes"] == "1" and tally["ballots"] == 1
+    assert computed_on == ["coalesce-poll-tally"]

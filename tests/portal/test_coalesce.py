@@ -110,3 +110,18 @@ def test_a_non_positive_interval_never_starts_a_thread(interval: float) -> None:
         coalescer.poke("k", rec.send("k", i))
     assert len(rec.sent) == 3
     assert "coalesce-never-started" not in {t.name for t in threading.enumerate()} - before
+
+
+def test_a_deferred_send_runs_on_the_flusher_thread_even_for_a_quiet_key() -> None:
+    rec = Recorder()
+    coalescer = Coalescer(lambda: 0.5, "deferred")
+    started = time.monotonic()
+    coalescer.poke("k", rec.send("k", 1), defer=True)
+    assert rec.sent == []  # not in the caller
+    rec.wait_for(1)
+    assert [(v, name) for _, v, name in rec.sent] == [(1, "coalesce-deferred")]
+    assert time.monotonic() - started < 0.4  # due at once, not after the interval
+    coalescer.poke("k", rec.send("k", 2), defer=True)
+    coalescer.poke("k", rec.send("k", 3), defer=True)
+    rec.wait_for(2)
+    assert [v for _, v, _ in rec.sent] == [1, 3]  # the burst's latest, one interval later
