@@ -144,7 +144,7 @@ def ballots_published(*, poll: Poll) -> list[dict[str, Any]]:
     ]
 
 
-def participation_count(*, poll: Poll) -> int:
+def participation_count(*, poll: Poll | int) -> int:
     return Participation.objects.filter(poll=poll).count()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -54,3 +55,15 @@ def api_as(db: Any):
         return client
 
     return make
+
+
+@pytest.fixture
+async def fresh_channel_layer() -> AsyncIterator[None]:
+    """Channel layers built anew from the current settings, and this test's sync-thread
+    database connections closed afterwards (realtime tests over the in-process hub)."""
+    from portal.realtime.testing import channel_layers_reset, thread_connections_close
+
+    channel_layers_reset()
+    yield
+    channel_layers_reset()
+    await thread_connections_close()

@@ -61,8 +61,23 @@ def tasks_filter(
     return qs.order_by("key", "number")
 
 
+class _CardList:
+    """A run of cards as rendered, and the cursor that continues after it."""
+
+    tasks: list[Card]
+
+    @property
+    def cards(self) -> SafeString:
+        return cards_html(self.tasks)
+
+    @property
+    def after(self) -> str:
+        """The cursor of the last card shown, for the "show more" request."""
+        return card_cursor(self.tasks[-1]) if self.tasks else ""
+
+
 @dataclass
-class Column:
+class Column(_CardList):
     status: str
     label: str
     tasks: list[Card] = field(default_factory=list)
@@ -81,15 +96,6 @@ class Column:
     @property
     def at_limit(self) -> bool:
         return self.limit is not None and self.count >= self.limit
-
-    @property
-    def cards(self) -> SafeString:
-        return cards_html(self.tasks)
-
-    @property
-    def after(self) -> str:
-        """The cursor of the last card shown, for the "show more" request."""
-        return card_cursor(self.tasks[-1]) if self.tasks else ""
 
 
 @dataclass
@@ -177,18 +183,10 @@ def board_get(
 
 
 @dataclass
-class ColumnPage:
+class ColumnPage(_CardList):
     status: str
     tasks: list[Card]
     remaining: int
-
-    @property
-    def cards(self) -> SafeString:
-        return cards_html(self.tasks)
-
-    @property
-    def after(self) -> str:
-        return card_cursor(self.tasks[-1]) if self.tasks else ""
 
 
 def cursor_parse(after: str) -> tuple[int, str, int] | None:

@@ -29,11 +29,11 @@ from governance.models import (
     Ballot,
     EligibleVoter,
     Method,
-    Participation,
     Poll,
     PollStatus,
     Visibility,
 )
+from governance.selectors import participation_count
 from governance.tally import InvalidBallot
 from governance.topics import poll_event
 from portal.api.errors import DomainError
@@ -268,10 +268,6 @@ def _ballot_store(
     return first
 
 
-def participation_count(poll_id: int) -> int:
-    return Participation.objects.filter(poll_id=poll_id).count()
-
-
 def _live_interval() -> float:
     # The flusher thread cannot reach sockets of the in-memory layer (single-process
     # development): there every cast sends its own event.
@@ -288,7 +284,7 @@ def participation_publish(poll_id: int, eligible: int) -> None:
     poll_event(
         poll_id,
         "poll.participation",
-        {"ballots": participation_count(poll_id), "eligible": eligible},
+        {"ballots": participation_count(poll=poll_id), "eligible": eligible},
     )
 
 

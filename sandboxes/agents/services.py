@@ -699,24 +699,14 @@ def run_resume(*, actor: Any, run: Run) -> Run:
 
 def _worker_alive(locked_by: str) -> bool | None:
     """Whether the worker holding a job is alive, when it ran on this host (else None)."""
-    import os
     import socket
+
+    from portal.procs import pid_alive
 
     parts = locked_by.split(":")
     if len(parts) < 2 or parts[0] != socket.gethostname() or not parts[1].isdigit():
         return None
-    pid = int(parts[1])
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
+    return pid_alive(int(parts[1]))
 
 
 def runs_reconcile() -> int:

@@ -35,6 +35,7 @@ import zlib
 from pathlib import Path
 from typing import Any
 
+from portal.procs import pid_alive
 from sandboxes.backends.base import (
     WORKDIR,
     BackendError,
@@ -207,21 +208,6 @@ def _rlimits(spec: dict[str, Any]) -> dict[str, int]:
         # Without a memory cgroup, the address space limit is the fallback.
         out["AS"] = limits["memory_mb"] << 22
     return out
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie is not alive (it is waiting for its parent to reap it).
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 class BubblewrapBackend(SandboxBackend):
@@ -497,7 +483,7 @@ class BubblewrapBackend(SandboxBackend):
             return
         pid_file = state / "supervisor.pid"
         pid = int(pid_file.read_text()) if pid_file.exists() else 0
-        if pid and _pid_alive(pid):
+        if pid and pid_alive(pid):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
             deadline = time.monotonic() + 5
@@ -554,7 +540,7 @@ class BubblewrapBackend(SandboxBackend):
                     last_input_at=last_input,
                 )
         pid_file = state / "supervisor.pid"
-        if pid_file.exists() and _pid_alive(int(pid_file.read_text() or 0)):
+        if pid_file.exists() and pid_alive(int(pid_file.read_text() or 0)):
             return Status(state="running", last_input_at=last_input)
         if not pid_file.exists() and (state / "pty.sock").exists():
             return Status(state="running", last_input_at=last_input)  # just forked

@@ -13,6 +13,8 @@ import signal
 import time
 from pathlib import Path
 
+from portal.procs import pid_alive
+
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 PARENT = "agora-sandboxes"
 
@@ -49,7 +51,7 @@ def standby_groups_prune() -> int:
     pruned = 0
     for name in sorted(names):
         match = STANDBY_NAME.match(name)
-        if match is None or _pid_exists(int(match.group(1))):
+        if match is None or pid_alive(int(match.group(1))):
             continue
         group = CgroupSet(name, version)
         if group.pids():
@@ -57,16 +59,6 @@ def standby_groups_prune() -> int:
         group.destroy()
         pruned += 1
     return pruned
-
-
-def _pid_exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _v1_dir(controller: str) -> Path | None:

@@ -139,19 +139,16 @@ def test_approved_confirmation_runs_the_command(maintainer: Any, recipe: Any) ->
     assert result["output"].startswith("approved\n") and result["exit_code"] == 0
 
 
-def test_cancellation_mid_tool_stops_the_command_and_the_run(
-    steward: Any, maintainer: Any, recipe: Any
-) -> None:
-    profile_version_create(actor=steward, name="fixer", risky_policy="allow")
-    steps = [{"tool": "shell", "args": {"command": "sleep 60", "timeout_seconds": 120}}]
-    run = start(maintainer, recipe, steps)
+def _run_cancelling_when(condition: Any, *, run: Any, actor: Any) -> float:
+    """Run the pending jobs while another thread cancels ``run`` once ``condition()``
+    holds (the command is running); returns how long the jobs took."""
 
     def cancel_when_the_command_runs() -> None:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            if RealtimeEvent.objects.filter(topic=run.topic, type="tool_call").exists():
+            if condition():
                 time.sleep(0.3)
-                run_cancel(actor=maintainer, run=Run.objects.get(pk=run.pk))
+                run_cancel(actor=actor, run=Run.objects.get(pk=run.pk))
                 return
             time.sleep(0.05)
 
@@ -162,7 +159,20 @@ def test_cancellation_mid_tool_stops_the_command_and_the_run(
         run_pending_jobs()
     finally:
         canceller.join(70)
-    elapsed = time.monotonic() - started
+    return time.monotonic() - started
+
+
+def test_cancellation_mid_tool_stops_the_command_and_the_run(
+    steward: Any, maintainer: Any, recipe: Any
+) -> None:
+    profile_version_create(actor=steward, name="fixer", risky_policy="allow")
+    steps = [{"tool": "shell", "args": {"command": "sleep 60", "timeout_seconds": 120}}]
+    run = start(maintainer, recipe, steps)
+    elapsed = _run_cancelling_when(
+        lambda: RealtimeEvent.objects.filter(topic=run.topic, type="tool_call").exists(),
+        run=run,
+        actor=maintainer,
+    )
     run.refresh_from_db()
     assert run.state == RunState.CANCELLED
     assert elapsed < 20, elapsed
@@ -200,26 +210,12 @@ def test_cancellation_mid_tool_in_an_existing_sandbox_stops_only_the_command(
     steps = [{"tool": "shell", "args": {"command": "sleep 61.37", "timeout_seconds": 120}}]
     run = start(maintainer, None, steps, sandbox=launched)
     assert not run.sandbox_owned
-
-    def cancel_when_the_command_runs() -> None:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if _host_processes_running("61.37"):
-                time.sleep(0.3)
-                run_cancel(actor=maintainer, run=Run.objects.get(pk=run.pk))
-                return
-            time.sleep(0.05)
-
-    canceller = threading.Thread(target=cancel_when_the_command_runs)
-    canceller.start()
-    started = time.monotonic()
-    try:
-        run_pending_jobs()
-    finally:
-        canceller.join(70)
+    elapsed = _run_cancelling_when(
+        lambda: _host_processes_running("61.37") > 0, run=run, actor=maintainer
+    )
     run.refresh_from_db()
     assert run.state == RunState.CANCELLED
-    assert time.monotonic() - started < 20
+    assert elapsed < 20, elapsed
     # The command itself is gone (not left running to its timeout) …
     deadline = time.monotonic() + 5
     while _host_processes_running("61.37") and time.monotonic() < deadline:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -27,21 +27,12 @@ from portal.realtime.consumer import CLOSE_AUTH_FAILED, HubConsumer
 from portal.realtime.publishing import event_store
 from portal.realtime.testing import (
     HubClient,
-    channel_layers_reset,
-    thread_connections_close,
     topic_registered,
 )
 
 sync_publish = database_sync_to_async(publish)
 store = database_sync_to_async(event_store)
-
-
-@pytest.fixture(autouse=True)
-async def fresh_channel_layer() -> AsyncIterator[None]:
-    channel_layers_reset()
-    yield
-    channel_layers_reset()
-    await thread_connections_close()
+pytestmark = pytest.mark.usefixtures("fresh_channel_layer")
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,12 +19,13 @@ from portal.realtime.publishing import event_store
 from portal.realtime.selectors import events_text_between
 from portal.realtime.testing import (
     HubClient,
-    channel_layers_reset,
-    thread_connections_close,
     topic_registered,
 )
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("fresh_channel_layer"),
+]
 
 sync_publish = database_sync_to_async(publish)
 store = database_sync_to_async(event_store)
@@ -33,14 +34,6 @@ AWKWARD = {
     "nested": {"list": [1, 2.5, None, True, False], "empty": {}},
     "big": 2**53,
 }
-
-
-@pytest.fixture(autouse=True)
-async def fresh_channel_layer() -> AsyncIterator[None]:
-    channel_layers_reset()
-    yield
-    channel_layers_reset()
-    await thread_connections_close()
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import pytest
 from django.conf import settings
 
 from config.serve import listening_sockets
+from portal.procs import pid_alive
 from tests.browser.server import database_url_for, free_port, uvicorn_process
 
 
@@ -99,14 +100,6 @@ def test_the_launcher_serves_restarts_a_dead_worker_and_stops_on_sigterm(tmp_pat
 
         os.kill(server.pid, signal.SIGTERM)
         deadline = time.monotonic() + 30
-        while any(_alive(p) for p in now) and time.monotonic() < deadline:
+        while any(pid_alive(p) for p in now) and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert not [p for p in now if _alive(p)], "workers outlived the launcher"
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
+        assert not [p for p in now if pid_alive(p)], "workers outlived the launcher"
