@@ -58,47 +58,75 @@ ON CONFLICT (id) DO NOTHING
 # PostgreSQL appends in one statement: lock the head (``FOR UPDATE`` waits for a concurrent
 # appender to commit, then reads the head as it committed it), hash the entry onto it, insert
 # it and move the head. The head stays locked until the transaction commits, so appends queue
-# for one statement and a commit each.
-_APPEND_SQL_POSTGRESQL = f"""
-WITH head AS (
-    SELECT hash FROM {_HEAD} WHERE id = {_HEAD_ID} FOR UPDATE
-), entry AS (
+# for one statement and a commit each. A caller can append inside a statement of its own
+# (``audit_head_cte`` and ``audit_entry_ctes``): then the head is locked only for that
+# statement when it runs in autocommit, as the ballot cast does.
+
+
+def audit_head_cte(*, when: str = "TRUE") -> str:
+    """The CTE ``audit_head``: the chain's head, locked, if the SQL condition ``when``
+    holds (reference what must be locked first there); empty when the head is missing."""
+    return f"audit_head AS (SELECT hash FROM {_HEAD} WHERE id = {_HEAD_ID} AND ({when}) FOR UPDATE)"  # noqa: S608 - fixed SQL only
+
+
+def audit_entry_ctes(
+    *,
+    when: str = "TRUE",
+    prefix: str = "%(audit_prefix)s",
+    detail: str = "%(audit_detail)s",
+) -> str:
+    """The CTEs ``audit_entry`` (the appended entry's id, prev_hash and hash, when ``when``
+    holds) and ``audit_moved``, after ``audit_head_cte``. ``prefix`` and ``detail`` are SQL
+    expressions for the entry's canonical prefix and its detail's JSON text (by default the
+    parameters ``audit_params`` gives); the other ``audit_*`` parameters come from there."""
+    return f"""audit_entry AS (
     INSERT INTO {_ENTRY} (created_at, actor_id, actor_label, action, object_type, object_id,
                           detail, prev_hash, hash)
-    SELECT %(created_at)s, %(actor_id)s, %(actor_label)s, %(action)s, %(object_type)s,
-           %(object_id)s, %(detail)s::jsonb, head.hash,
-           encode(sha256(convert_to(%(prefix)s::text || head.hash || '"}}', 'UTF8')), 'hex')
-    FROM head
+    SELECT %(audit_created_at)s, %(audit_actor_id)s, %(audit_actor_label)s, %(audit_action)s,
+           %(audit_object_type)s, %(audit_object_id)s, ({detail})::jsonb, audit_head.hash,
+           encode(sha256(convert_to(({prefix})::text || audit_head.hash || '"}}', 'UTF8')), 'hex')
+    FROM audit_head WHERE ({when})
     RETURNING id, prev_hash, hash
-)
-UPDATE {_HEAD} SET hash = entry.hash, entry_id = entry.id
-FROM entry WHERE {_HEAD}.id = {_HEAD_ID}
-RETURNING entry.id, entry.prev_hash, entry.hash
-"""  # noqa: S608 - table names only
+), audit_moved AS (
+    UPDATE {_HEAD} SET hash = audit_entry.hash, entry_id = audit_entry.id
+    FROM audit_entry WHERE {_HEAD}.id = {_HEAD_ID}
+    RETURNING {_HEAD}.id
+)"""  # noqa: S608 - table names only
 
 
-def _seed_head() -> None:
+def audit_params(entry: AuditEntry) -> dict[str, Any]:
+    """The parameters of ``audit_entry_ctes`` for ``entry`` (with the default expressions)."""
+    return {
+        "audit_created_at": connection.ops.adapt_datetimefield_value(entry.created_at),
+        "audit_actor_id": entry.actor_id,
+        "audit_actor_label": entry.actor_label,
+        "audit_action": entry.action,
+        "audit_object_type": entry.object_type,
+        "audit_object_id": entry.object_id,
+        "audit_detail": json.dumps(entry.detail),
+        "audit_prefix": _canonical_prefix(entry),
+    }
+
+
+_APPEND_SQL_POSTGRESQL = f"""
+WITH {audit_head_cte()}, {audit_entry_ctes()}
+SELECT id, prev_hash, hash FROM audit_entry
+"""  # noqa: S608 - fixed SQL only
+
+
+def audit_head_seed() -> None:
     """Create a missing head (a fresh or flushed database) from the newest entry."""
     with connection.cursor() as cursor:
         cursor.execute(_SEED_HEAD_SQL, [GENESIS_HASH])
 
 
 def _append_postgresql(entry: AuditEntry) -> None:
-    params = {
-        "created_at": connection.ops.adapt_datetimefield_value(entry.created_at),
-        "actor_id": entry.actor_id,
-        "actor_label": entry.actor_label,
-        "action": entry.action,
-        "object_type": entry.object_type,
-        "object_id": entry.object_id,
-        "detail": json.dumps(entry.detail),
-        "prefix": _canonical_prefix(entry),
-    }
+    params = audit_params(entry)
     with hot_cursor() as cursor:
         cursor.execute(_APPEND_SQL_POSTGRESQL, params)
         row = cursor.fetchone()
     if row is None:  # no head yet
-        _seed_head()
+        audit_head_seed()
         with hot_cursor() as cursor:
             cursor.execute(_APPEND_SQL_POSTGRESQL, params)
             row = cursor.fetchone()
@@ -120,7 +148,7 @@ def _append(entry: AuditEntry) -> None:
         cursor.execute(head_sql)
         row = cursor.fetchone()
         if row is None:
-            _seed_head()
+            audit_head_seed()
             cursor.execute(head_sql)
             row = cursor.fetchone()
     entry.prev_hash = str(row[0])
@@ -143,11 +171,40 @@ def audit_record(
     The head row stays locked from here until that transaction commits: record the entry
     as the last write of a transaction, so appends queue behind each other briefly.
     """
+    entry = audit_entry_new(
+        actor=actor,
+        action=action,
+        obj=obj,
+        object_type=object_type,
+        object_id=object_id,
+        detail=detail,
+    )
+    audit_append(entry)
+    return entry
+
+
+def audit_append(entry: AuditEntry) -> None:
+    """Link ``entry`` (from ``audit_entry_new``) into the chain, in the caller's transaction
+    if any (no savepoint: a failed append fails the whole of it)."""
+    with transaction.atomic(savepoint=False):
+        _append(entry)
+
+
+def audit_entry_new(
+    *,
+    actor: Any = None,
+    action: str,
+    obj: Model | None = None,
+    object_type: str = "",
+    object_id: str | int = "",
+    detail: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """An entry not yet linked into the chain (``audit_record`` appends it)."""
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
     actor_obj = actor if getattr(actor, "is_authenticated", False) else None
-    entry = AuditEntry(
+    return AuditEntry(
         actor=actor_obj,
         actor_label=(actor_obj.email if actor_obj else (str(actor) if actor else "system")),
         action=action,
@@ -156,10 +213,6 @@ def audit_record(
         # Round-trip through JSON so the hashed form equals what the DB returns.
         detail=json.loads(json.dumps(detail or {}, default=str)),
     )
-    # No savepoint inside a caller's transaction: a failed append fails the whole of it.
-    with transaction.atomic(savepoint=False):
-        _append(entry)
-    return entry
 
 
 @dataclass(frozen=True)

@@ -37,8 +37,16 @@ from governance.selectors import participation_count
 from governance.tally import InvalidBallot
 from governance.topics import poll_event
 from portal.api.errors import DomainError
-from portal.audit import audit_record
+from portal.audit import (
+    audit_append,
+    audit_entry_ctes,
+    audit_entry_new,
+    audit_head_cte,
+    audit_head_seed,
+    audit_params,
+)
 from portal.db import RowReader, hot_cursor
+from portal.models.audit import AuditEntry
 from portal.realtime.coalesce import Coalescer
 
 TALLY_EVENT_INTERVAL = 2  # seconds
@@ -162,19 +170,13 @@ WHERE p.id = %(poll)s AND (
 
 @functools.cache
 def _poll_for_cast_sql(vendor: str) -> str:
-    sql = _POLL_FOR_CAST_SQL.format(columns=_POLL_ROWS.columns("p"))
-    if connection.features.has_select_for_update_of:
-        sql += " FOR SHARE OF p"  # Django's ORM offers FOR UPDATE only
-    return sql
+    return _POLL_FOR_CAST_SQL.format(columns=_POLL_ROWS.columns("p"))
 
 
 def _poll_for_cast(poll_id: int, voter: Any) -> tuple[Poll | None, Decimal | None]:
-    """One round trip: the poll's current row if ``voter`` may see it, share-locked, and
-    the voter's weight in its frozen electorate (``None``: not eligible).
-
-    Casts share the poll row lock; ``poll_close`` takes it exclusively, so no ballot can
-    commit after the final tally was computed.
-    """
+    """One round trip: the poll's current row if ``voter`` may see it, and the voter's
+    weight in its frozen electorate (``None``: not eligible). Unlocked: the write checks
+    again that the poll is open, under its lock."""
     params = {"poll": poll_id, "user": voter.pk, "sees_all": bool(voter.has_role("steward"))}
     with hot_cursor() as cursor:
         cursor.execute(_poll_for_cast_sql(connection.vendor), params)
@@ -185,86 +187,137 @@ def _poll_for_cast(poll_id: int, voter: Any) -> tuple[Poll | None, Decimal | Non
     return poll, (None if found is None else Decimal(str(found)))
 
 
-_STORE_SQL_POSTGRESQL = """
-WITH part AS (
+# On PostgreSQL a cast writes in one statement, in autocommit: share-lock the poll if it is
+# still open (``poll_close`` takes it exclusively, so no ballot commits after the final
+# tally; a close that commits first leaves nothing to lock), lock the audit chain's head,
+# insert the participation row, then the ballot (a secret one only with a new participation
+# row; a named one is upserted on (poll, voter)), and append the audit entry whose detail
+# says whether the ballot replaced an earlier one. The head stays locked for this statement
+# and its commit only, with no round trip to the portal in between.
+_CAST_SQL_POSTGRESQL = f"""
+WITH open_poll AS (
+    SELECT id FROM governance_poll
+    WHERE id = %(poll)s AND status = 'open' AND closes_at > %(now)s
+    FOR SHARE
+), {audit_head_cte(when="EXISTS (SELECT 1 FROM open_poll)")}, part AS (
     INSERT INTO governance_participation (poll_id, user_id, created_at)
-    VALUES (%(poll)s, %(user)s, %(now)s)
+    SELECT %(poll)s, %(user)s, %(now)s FROM audit_head
     ON CONFLICT (poll_id, user_id) DO NOTHING
     RETURNING id
 ), ballot AS (
     INSERT INTO governance_ballot (id, poll_id, voter_id, choice, weight, receipt, cast_at)
     SELECT %(id)s, %(poll)s, %(voter)s, %(choice)s::jsonb, %(weight)s, %(receipt)s, %(cast_at)s
+    FROM audit_head
     WHERE %(may_replace)s OR EXISTS (SELECT 1 FROM part)
     ON CONFLICT (poll_id, voter_id) DO UPDATE
         SET choice = EXCLUDED.choice, receipt = EXCLUDED.receipt, cast_at = EXCLUDED.cast_at
     RETURNING id
-)
-SELECT (SELECT count(*) FROM part), (SELECT count(*) FROM ballot)
-"""
+), {
+    audit_entry_ctes(
+        when="EXISTS (SELECT 1 FROM ballot)",
+        prefix="CASE WHEN EXISTS (SELECT 1 FROM part) "
+        "THEN %(audit_prefix)s ELSE %(audit_prefix_replaced)s END",
+        detail="CASE WHEN EXISTS (SELECT 1 FROM part) "
+        "THEN %(audit_detail)s ELSE %(audit_detail_replaced)s END",
+    )
+}
+SELECT EXISTS (SELECT 1 FROM open_poll), EXISTS (SELECT 1 FROM audit_head),
+       EXISTS (SELECT 1 FROM part), EXISTS (SELECT 1 FROM audit_moved)
+"""  # noqa: S608 - fixed SQL only
 
 
-def _ballot_store(
-    *,
-    poll: Poll,
-    user_id: int,
-    secret: bool,
-    choice: Any,
-    weight: Decimal,
-    receipt: str,
-    cast_at: datetime,
-) -> bool:
-    """Write the participation row and the ballot; returns whether this was the voter's
-    first cast.
+def _closed(poll: Poll) -> DomainError:
+    closed_at = poll.closed_at or poll.closes_at
+    return DomainError(
+        f"the poll closed at {closed_at:%Y-%m-%d %H:%M} UTC", code="poll_closed", status_code=409
+    )
+
+
+@dataclass(frozen=True)
+class _Cast:
+    """What the voter cast, ready to store."""
+
+    poll: Poll
+    user: Any
+    secret: bool
+    choice: Any
+    weight: Decimal
+    receipt: str
+    cast_at: datetime
+    audit: dict[bool, AuditEntry]  # the entry as first cast (True) and as replacement
+
+
+def _cast_store_postgresql(cast: _Cast, now: datetime) -> bool:
+    """Write the cast in one statement; returns whether it was the voter's first."""
+    adapt = connection.ops.adapt_datetimefield_value
+    first, again = cast.audit[True], cast.audit[False]
+    params = {
+        "poll": cast.poll.pk,
+        "user": cast.user.pk,
+        "now": adapt(now),
+        "id": _unlinkable_id(),
+        "voter": None if cast.secret else cast.user.pk,
+        "choice": json.dumps(cast.choice),
+        "weight": cast.weight,
+        "receipt": cast.receipt,
+        "cast_at": adapt(cast.cast_at),
+        "may_replace": not cast.secret,
+        **audit_params(first),
+        "audit_prefix_replaced": audit_params(again)["audit_prefix"],
+        "audit_detail_replaced": json.dumps(again.detail),
+    }
+    for attempt in range(2):
+        with hot_cursor() as cursor:
+            cursor.execute(_CAST_SQL_POSTGRESQL, params)
+            is_open, has_head, inserted, audited = cursor.fetchone()
+        if not is_open:
+            raise _closed(cast.poll)
+        if has_head:
+            break
+        if attempt:
+            raise RuntimeError("the audit chain has no head")
+        audit_head_seed()  # a fresh or flushed database: nothing was written
+    if cast.secret and not inserted:
+        return False
+    if not audited:  # every statement of it runs in one transaction: cannot happen
+        raise RuntimeError("a ballot was cast without its audit entry")
+    return bool(inserted)
+
+
+def _cast_store(cast: _Cast) -> bool:
+    """Write the participation row and the ballot, and append the audit entry (in the
+    caller's transaction); returns whether this was the voter's first cast.
 
     The (poll, user) participation row admits one first cast, decided by the unique
     constraint (concurrent first casts cannot both win); a secret ballot is only written
-    with it, a named one is upserted on (poll, voter). On PostgreSQL this is one statement.
+    with it, a named one is upserted on (poll, voter).
     """
     now = timezone.now()
-    ballot_id = _unlinkable_id()
-    if connection.vendor == "postgresql":
-        adapt = connection.ops.adapt_datetimefield_value
-        with hot_cursor() as cursor:
-            cursor.execute(
-                _STORE_SQL_POSTGRESQL,
-                {
-                    "poll": poll.pk,
-                    "user": user_id,
-                    "now": adapt(now),
-                    "id": ballot_id,
-                    "voter": None if secret else user_id,
-                    "choice": json.dumps(choice),
-                    "weight": weight,
-                    "receipt": receipt,
-                    "cast_at": adapt(cast_at),
-                    "may_replace": not secret,
-                },
-            )
-            inserted, _ = cursor.fetchone()
-        return bool(inserted)
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO governance_participation (poll_id, user_id, created_at) "
             "VALUES (%s, %s, %s) ON CONFLICT (poll_id, user_id) DO NOTHING RETURNING id",
-            [poll.pk, user_id, connection.ops.adapt_datetimefield_value(now)],
+            [cast.poll.pk, cast.user.pk, connection.ops.adapt_datetimefield_value(now)],
         )
         first = cursor.fetchone() is not None
-    if first or not secret:
-        ballot = Ballot(
-            id=ballot_id,
-            poll=poll,
-            voter_id=None if secret else user_id,
-            choice=choice,
-            weight=weight,
-            receipt=receipt,
-            cast_at=cast_at,
-        )
-        Ballot.objects.bulk_create(
-            [ballot],
-            update_conflicts=not secret,
-            unique_fields=None if secret else ["poll", "voter"],
-            update_fields=None if secret else ["choice", "receipt", "cast_at"],
-        )
+    if cast.secret and not first:
+        return False
+    ballot = Ballot(
+        id=_unlinkable_id(),
+        poll=cast.poll,
+        voter_id=None if cast.secret else cast.user.pk,
+        choice=cast.choice,
+        weight=cast.weight,
+        receipt=cast.receipt,
+        cast_at=cast.cast_at,
+    )
+    Ballot.objects.bulk_create(
+        [ballot],
+        update_conflicts=not cast.secret,
+        unique_fields=None if cast.secret else ["poll", "voter"],
+        update_fields=None if cast.secret else ["choice", "receipt", "cast_at"],
+    )
+    audit_append(cast.audit[first])
     return first
 
 
@@ -326,62 +379,75 @@ def vote_cast(
     voter, and the (poll, user) participation row admits only the first cast. ``poll`` is
     a poll or its id; one the voter cannot see is "not found".
 
-    The transaction is kept short: one query reads the locked poll with the voter's
-    eligibility, the ballot is validated in memory, one statement writes participation and
-    ballot and counts participation, and the audit entry comes last (the audit chain's lock
-    serialises every writer until commit); events are published after commit.
+    One query reads the poll with the voter's eligibility, the ballot is validated in
+    memory, and one write stores it with its audit entry: on PostgreSQL a single statement
+    (see ``_CAST_SQL_POSTGRESQL``), elsewhere a short transaction. Events are published
+    after commit.
     """
     now = now or timezone.now()
-    with transaction.atomic():
-        current, weight = _poll_for_cast(poll if isinstance(poll, int) else poll.pk, voter)
-        if current is None:
-            raise DomainError("no such poll", code="not_found", status_code=404)
-        poll = current
-        if poll.status == PollStatus.DRAFT or (poll.opens_at and now < poll.opens_at):
-            raise DomainError("the poll is not open yet", code="poll_not_open", status_code=409)
-        if poll.status == PollStatus.CLOSED or now >= poll.closes_at:
-            raise DomainError(
-                f"the poll closed at {poll.closes_at:%Y-%m-%d %H:%M} UTC",
-                code="poll_closed",
-                status_code=409,
-            )
-        if weight is None:
-            raise DomainError(
-                "you are not eligible to vote in this poll", code="not_eligible", status_code=403
-            )
-        try:
-            normalized = choice_normalize(poll, choice)
-        except InvalidBallot as exc:
-            raise DomainError(str(exc), code=exc.code, fields={"choice": [str(exc)]}) from None
-        nonce = secrets.token_hex(16)
-        canonical = ballot_canonical(poll_id=poll.pk, choice=normalized, nonce=nonce)
-        receipt = receipt_hash(canonical)
-        secret = poll.visibility == Visibility.SECRET
-        first = _ballot_store(
-            poll=poll,
-            user_id=voter.pk,
-            secret=secret,
-            choice=normalized,
-            weight=weight,
-            receipt=receipt,
-            # No timestamp may link a secret ballot to its participation row.
-            cast_at=(poll.opens_at or poll.opened_at or now) if secret else now,
+    current, weight = _poll_for_cast(poll if isinstance(poll, int) else poll.pk, voter)
+    if current is None:
+        raise DomainError("no such poll", code="not_found", status_code=404)
+    poll = current
+    if poll.status == PollStatus.DRAFT or (poll.opens_at and now < poll.opens_at):
+        raise DomainError("the poll is not open yet", code="poll_not_open", status_code=409)
+    if poll.status == PollStatus.CLOSED or now >= poll.closes_at:
+        raise _closed(poll)
+    if weight is None:
+        raise DomainError(
+            "you are not eligible to vote in this poll", code="not_eligible", status_code=403
         )
-        if secret and not first:
-            raise DomainError(
-                "you have already voted; secret ballots cannot be changed",
-                code="already_voted",
-                status_code=409,
+    try:
+        normalized = choice_normalize(poll, choice)
+    except InvalidBallot as exc:
+        raise DomainError(str(exc), code=exc.code, fields={"choice": [str(exc)]}) from None
+    nonce = secrets.token_hex(16)
+    canonical = ballot_canonical(poll_id=poll.pk, choice=normalized, nonce=nonce)
+    receipt = receipt_hash(canonical)
+    secret = poll.visibility == Visibility.SECRET
+    # Only named polls may tie a voter to a ballot in the audit log: a receipt there would
+    # undo secrecy (and anonymity after close).
+    detail: dict[str, Any] = {}
+    if poll.visibility == Visibility.NAMED:
+        detail.update(choice=normalized, receipt=receipt)
+    cast = _Cast(
+        poll=poll,
+        user=voter,
+        secret=secret,
+        choice=normalized,
+        weight=weight,
+        receipt=receipt,
+        # No timestamp may link a secret ballot to its participation row.
+        cast_at=(poll.opens_at or poll.opened_at or now) if secret else now,
+        audit={
+            first: audit_entry_new(
+                actor=voter,
+                action="governance.ballot.cast",
+                obj=poll,
+                detail={"replaced": not first, **detail},
             )
-        replaced = not first
-        # Only named polls may tie a voter to a ballot in the audit log: a receipt there
-        # would undo secrecy (and anonymity after close).
-        detail: dict[str, Any] = {"replaced": replaced}
-        if poll.visibility == Visibility.NAMED:
-            detail.update(choice=normalized, receipt=receipt)
-        audit_record(actor=voter, action="governance.ballot.cast", obj=poll, detail=detail)
-        transaction.on_commit(partial(_publish_after_cast, poll), robust=True)
-    return CastReceipt(poll.pk, receipt, nonce, canonical, replaced)
+            for first in (True, False)
+        },
+    )
+    if connection.vendor == "postgresql":
+        first = _cast_store_postgresql(cast, timezone.now())
+    else:
+        # SQLite (development) serialises writing transactions, which begin with the
+        # write lock, so the poll is checked again inside.
+        with transaction.atomic():
+            if not Poll.objects.filter(
+                pk=poll.pk, status=PollStatus.OPEN, closes_at__gt=timezone.now()
+            ).exists():
+                raise _closed(poll)
+            first = _cast_store(cast)
+    if secret and not first:
+        raise DomainError(
+            "you have already voted; secret ballots cannot be changed",
+            code="already_voted",
+            status_code=409,
+        )
+    transaction.on_commit(partial(_publish_after_cast, poll), robust=True)
+    return CastReceipt(poll.pk, receipt, nonce, canonical, not first)
 
 
 def _weights_resolved(poll: Poll) -> dict[int, Decimal]:
