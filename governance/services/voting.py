@@ -369,6 +369,22 @@ def _publish_after_cast(poll: Poll) -> None:
         _TALLY.poke(poll.pk, partial(tally_publish, poll.pk), defer=True)
 
 
+def _cast_audit_entries(voter: Any, poll: Poll, detail: dict[str, Any]) -> dict[bool, AuditEntry]:
+    """The cast's audit entry as a first cast (True) and as a replacement (False): the
+    same entry but for ``replaced``, since which one it is is decided by the write."""
+    entries = {
+        first: audit_entry_new(
+            actor=voter,
+            action="governance.ballot.cast",
+            obj=poll,
+            detail={"replaced": not first, **detail},
+        )
+        for first in (True, False)
+    }
+    entries[False].created_at = entries[True].created_at
+    return entries
+
+
 def vote_cast(
     *, voter: Any, poll: Poll | int, choice: Any, now: datetime | None = None
 ) -> CastReceipt:
@@ -419,15 +435,7 @@ def vote_cast(
         receipt=receipt,
         # No timestamp may link a secret ballot to its participation row.
         cast_at=(poll.opens_at or poll.opened_at or now) if secret else now,
-        audit={
-            first: audit_entry_new(
-                actor=voter,
-                action="governance.ballot.cast",
-                obj=poll,
-                detail={"replaced": not first, **detail},
-            )
-            for first in (True, False)
-        },
+        audit=_cast_audit_entries(voter, poll, detail),
     )
     if connection.vendor == "postgresql":
         first = _cast_store_postgresql(cast, timezone.now())

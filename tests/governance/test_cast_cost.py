@@ -141,3 +141,34 @@ def test_the_cast_query_sees_exactly_the_polls_the_selector_shows(maintainer, se
             assert (_poll_for_cast(poll.pk, user)[0] is not None) == expected, (user, poll)
             seen.append(expected)
     assert True in seen and False in seen
+
+
+def test_the_audit_entry_says_whether_a_ballot_replaced_another(maintainer) -> None:
+    from portal.audit import audit_verify
+    from portal.models import AuditEntry
+
+    voter = _voters(1, "a")[0]
+    poll = _poll(maintainer, [voter])
+    ranking = [*poll.options.values_list("pk", flat=True)]
+    first = vote_cast(voter=voter, poll=poll, choice=ranking)
+    second = vote_cast(voter=voter, poll=poll, choice=ranking[::-1])
+    entries = AuditEntry.objects.filter(action="governance.ballot.cast", object_id=str(poll.pk))
+    details = [e.detail for e in entries.order_by("id")]
+    assert [d["replaced"] for d in details] == [False, True]
+    assert [d["receipt"] for d in details] == [first.receipt, second.receipt]
+    assert details[1]["choice"] == ranking[::-1]
+    assert audit_verify().ok
+
+
+def test_a_cast_on_a_database_without_an_audit_head_creates_it(maintainer) -> None:
+    from portal.audit import audit_verify
+    from portal.models import AuditChainHead, AuditEntry
+
+    voter = _voters(1, "h")[0]
+    poll = _poll(maintainer, [voter])
+    AuditChainHead.objects.all().delete()  # a flushed database
+    vote_cast(voter=voter, poll=poll, choice=[*poll.options.values_list("pk", flat=True)])
+    newest = AuditEntry.objects.order_by("-id").first()
+    assert newest.action == "governance.ballot.cast"
+    assert AuditChainHead.objects.get().entry_id == newest.pk
+    assert audit_verify().ok

@@ -62,3 +62,100 @@ def test_fifty_simultaneous_casts_count_once(visibility: str) -> None:
         assert ok == 1 and errors == ["already_voted"] * 49
     else:
         assert ok == 50 and not errors
+
+
+def test_a_cast_waiting_on_a_closing_poll_is_refused_and_writes_nothing() -> None:
+    """The write re-checks the poll under its lock: a close in progress holds the poll
+    row, the cast waits for it, then finds the poll closed (409) and stores nothing."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (run under `make test`)")
+    from django.db import transaction
+
+    from governance.models import Poll, PollStatus
+    from portal.models import AuditEntry
+
+    maintainer = UserFactory(role="maintainer")
+    voter = UserFactory(role="member")
+    poll = poll_create(
+        actor=maintainer,
+        title="closing",
+        method="yes_no",
+        closes_at=timezone.now() + timedelta(days=1),
+    )
+    poll_open(poll=poll, actor=maintainer)
+    entries_before = AuditEntry.objects.count()
+    outcome: list[str] = []
+    started = threading.Event()
+
+    def cast() -> None:
+        try:
+            started.set()
+            vote_cast(voter=voter, poll=poll.pk, choice="yes")
+            outcome.append("cast")
+        except DomainError as exc:
+            outcome.append(exc.code)
+        finally:
+            connections.close_all()
+
+    with transaction.atomic():
+        Poll.objects.select_for_update().filter(pk=poll.pk).update(status=PollStatus.CLOSED)
+        thread = threading.Thread(target=cast)
+        thread.start()
+        started.wait(10)
+        thread.join(timeout=1)
+        assert thread.is_alive(), "the cast should wait for the closing transaction"
+    thread.join(timeout=30)
+    assert outcome == ["poll_closed"]
+    assert not Ballot.objects.filter(poll=poll).exists()
+    assert not Participation.objects.filter(poll=poll).exists()
+    assert AuditEntry.objects.count() == entries_before
+
+
+def test_casts_racing_a_close_are_all_in_the_final_tally_or_refused() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (run under `make test`)")
+    from governance.models import Poll
+    from governance.services import poll_close
+    from portal.audit import audit_verify
+
+    maintainer = UserFactory(role="maintainer")
+    voters = [UserFactory(role="member") for _ in range(24)]
+    poll = poll_create(
+        actor=maintainer,
+        title="race the close",
+        method="yes_no",
+        closes_at=timezone.now() + timedelta(days=1),
+    )
+    poll_open(poll=poll, actor=maintainer)
+    barrier = threading.Barrier(len(voters) + 1)
+    outcomes: list[str] = []
+
+    def cast(voter) -> None:
+        try:
+            barrier.wait(timeout=30)
+            vote_cast(voter=voter, poll=poll.pk, choice="yes")
+            outcomes.append("cast")
+        except DomainError as exc:
+            outcomes.append(exc.code)
+        finally:
+            connections.close_all()
+
+    def close() -> None:
+        try:
+            barrier.wait(timeout=30)
+            poll_close(poll=Poll.objects.get(pk=poll.pk), actor=maintainer)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=cast, args=(v,)) for v in voters]
+    threads.append(threading.Thread(target=close))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    poll.refresh_from_db()
+    stored = Ballot.objects.filter(poll=poll).count()
+    assert set(outcomes) <= {"cast", "poll_closed"}
+    assert outcomes.count("cast") == stored
+    assert int(poll.result["counts"]["yes"]) == stored  # no ballot committed after the tally
+    assert audit_verify().ok
