@@ -157,15 +157,18 @@ def _unlinkable_id() -> int:
 # than running it): stewards see every poll; others every poll not on someone else's draft
 # proposal. tests/governance/test_cast_cost.py checks the two agree.
 _POLL_ROWS = RowReader(Poll)
-_POLL_FOR_CAST_SQL = """
-SELECT {columns}, ev.weight AS voter_weight
-FROM governance_poll p
-LEFT JOIN governance_proposal pr ON pr.id = p.proposal_id
-LEFT JOIN governance_eligiblevoter ev ON ev.poll_id = p.id AND ev.user_id = %(user)s
-WHERE p.id = %(poll)s AND (
+# Whether voter %(user)s may see poll p (proposal pr): stewards (%(sees_all)s) see every
+# poll; others every poll not on someone else's draft proposal.
+_SEES_POLL = """(
     %(sees_all)s OR p.proposal_id IS NULL OR pr.status <> 'draft'
     OR pr.author_id = %(user)s OR p.created_by_id = %(user)s
 )"""
+_POLL_FOR_CAST_SQL = f"""
+SELECT {{columns}}, ev.weight AS voter_weight
+FROM governance_poll p
+LEFT JOIN governance_proposal pr ON pr.id = p.proposal_id
+LEFT JOIN governance_eligiblevoter ev ON ev.poll_id = p.id AND ev.user_id = %(user)s
+WHERE p.id = %(poll)s AND {_SEES_POLL}"""  # noqa: S608 - fixed SQL only
 
 
 @functools.cache
@@ -173,11 +176,31 @@ def _poll_for_cast_sql(vendor: str) -> str:
     return _POLL_FOR_CAST_SQL.format(columns=_POLL_ROWS.columns("p"))
 
 
+def _sees_all(voter: Any) -> bool:
+    return bool(voter.has_role("steward"))
+
+
+# Open polls as this process last read them. What a cast validates against (method,
+# options, limits, visibility) is frozen when a poll opens, and the write checks again,
+# under the poll's lock, that the poll is still open, visible to the voter and the one
+# that was read (its ``opened_at``: ids of rolled-back polls are reused), and that the
+# voter is in its electorate; so a cast on a known open poll skips the read.
+_OPEN_POLLS: dict[int, Poll] = {}
+_OPEN_POLLS_MAX = 4096
+
+
+def _open_poll_remember(poll: Poll) -> None:
+    if poll.status == PollStatus.OPEN and poll.opened_at is not None:
+        if len(_OPEN_POLLS) >= _OPEN_POLLS_MAX:
+            _OPEN_POLLS.clear()
+        _OPEN_POLLS[poll.pk] = poll
+
+
 def _poll_for_cast(poll_id: int, voter: Any) -> tuple[Poll | None, Decimal | None]:
     """One round trip: the poll's current row if ``voter`` may see it, and the voter's
     weight in its frozen electorate (``None``: not eligible). Unlocked: the write checks
     again that the poll is open, under its lock."""
-    params = {"poll": poll_id, "user": voter.pk, "sees_all": bool(voter.has_role("steward"))}
+    params = {"poll": poll_id, "user": voter.pk, "sees_all": _sees_all(voter)}
     with hot_cursor() as cursor:
         cursor.execute(_poll_for_cast_sql(connection.vendor), params)
         row = cursor.fetchone()
@@ -188,26 +211,33 @@ def _poll_for_cast(poll_id: int, voter: Any) -> tuple[Poll | None, Decimal | Non
 
 
 # On PostgreSQL a cast writes in one statement, in autocommit: share-lock the poll if it is
-# still open (``poll_close`` takes it exclusively, so no ballot commits after the final
-# tally; a close that commits first leaves nothing to lock), lock the audit chain's head,
-# insert the participation row, then the ballot (a secret one only with a new participation
-# row; a named one is upserted on (poll, voter)), and append the audit entry whose detail
-# says whether the ballot replaced an earlier one. The head stays locked for this statement
-# and its commit only, with no round trip to the portal in between.
+# still the open poll that was read and the voter may see it (``poll_close`` takes it
+# exclusively, so no ballot commits after the final tally; a close that commits first
+# leaves nothing to lock), find the voter's weight in its electorate, lock the audit
+# chain's head, insert the participation row, then the ballot (a secret one only with a new
+# participation row; a named one is upserted on (poll, voter)), and append the audit entry
+# whose detail says whether the ballot replaced an earlier one. The head stays locked for
+# this statement and its commit only, with no round trip to the portal in between.
 _CAST_SQL_POSTGRESQL = f"""
 WITH open_poll AS (
-    SELECT id FROM governance_poll
-    WHERE id = %(poll)s AND status = 'open' AND closes_at > %(now)s
-    FOR SHARE
-), {audit_head_cte(when="EXISTS (SELECT 1 FROM open_poll)")}, part AS (
+    SELECT p.id FROM governance_poll p
+    LEFT JOIN governance_proposal pr ON pr.id = p.proposal_id
+    WHERE p.id = %(poll)s AND p.opened_at = %(opened_at)s AND p.status = 'open'
+      AND p.closes_at > %(now)s AND {_SEES_POLL}
+    FOR SHARE OF p
+), elector AS (
+    SELECT weight FROM governance_eligiblevoter
+    WHERE poll_id = %(poll)s AND user_id = %(user)s AND EXISTS (SELECT 1 FROM open_poll)
+), {audit_head_cte(when="EXISTS (SELECT 1 FROM elector)")}, part AS (
     INSERT INTO governance_participation (poll_id, user_id, created_at)
     SELECT %(poll)s, %(user)s, %(now)s FROM audit_head
     ON CONFLICT (poll_id, user_id) DO NOTHING
     RETURNING id
 ), ballot AS (
     INSERT INTO governance_ballot (id, poll_id, voter_id, choice, weight, receipt, cast_at)
-    SELECT %(id)s, %(poll)s, %(voter)s, %(choice)s::jsonb, %(weight)s, %(receipt)s, %(cast_at)s
-    FROM audit_head
+    SELECT %(id)s, %(poll)s, %(voter)s, %(choice)s::jsonb, elector.weight, %(receipt)s,
+           %(cast_at)s
+    FROM audit_head, elector
     WHERE %(may_replace)s OR EXISTS (SELECT 1 FROM part)
     ON CONFLICT (poll_id, voter_id) DO UPDATE
         SET choice = EXCLUDED.choice, receipt = EXCLUDED.receipt, cast_at = EXCLUDED.cast_at
@@ -221,9 +251,16 @@ WITH open_poll AS (
         "THEN %(audit_detail)s ELSE %(audit_detail_replaced)s END",
     )
 }
-SELECT EXISTS (SELECT 1 FROM open_poll), EXISTS (SELECT 1 FROM audit_head),
-       EXISTS (SELECT 1 FROM part), EXISTS (SELECT 1 FROM audit_moved)
+SELECT EXISTS (SELECT 1 FROM open_poll), EXISTS (SELECT 1 FROM elector),
+       EXISTS (SELECT 1 FROM audit_head), EXISTS (SELECT 1 FROM part),
+       EXISTS (SELECT 1 FROM audit_moved)
 """  # noqa: S608 - fixed SQL only
+
+
+def _not_eligible() -> DomainError:
+    return DomainError(
+        "you are not eligible to vote in this poll", code="not_eligible", status_code=403
+    )
 
 
 def _closed(poll: Poll) -> DomainError:
@@ -241,10 +278,14 @@ class _Cast:
     user: Any
     secret: bool
     choice: Any
-    weight: Decimal
+    weight: Decimal | None  # read by the write on PostgreSQL
     receipt: str
     cast_at: datetime
     audit: dict[bool, AuditEntry]  # the entry as first cast (True) and as replacement
+
+
+class _PollChanged(Exception):
+    """The write found the poll no longer open (or not the one read, or hidden)."""
 
 
 def _cast_store_postgresql(cast: _Cast, now: datetime) -> bool:
@@ -253,12 +294,13 @@ def _cast_store_postgresql(cast: _Cast, now: datetime) -> bool:
     first, again = cast.audit[True], cast.audit[False]
     params = {
         "poll": cast.poll.pk,
+        "opened_at": adapt(cast.poll.opened_at),
         "user": cast.user.pk,
+        "sees_all": _sees_all(cast.user),
         "now": adapt(now),
         "id": _unlinkable_id(),
         "voter": None if cast.secret else cast.user.pk,
         "choice": json.dumps(cast.choice),
-        "weight": cast.weight,
         "receipt": cast.receipt,
         "cast_at": adapt(cast.cast_at),
         "may_replace": not cast.secret,
@@ -269,9 +311,11 @@ def _cast_store_postgresql(cast: _Cast, now: datetime) -> bool:
     for attempt in range(2):
         with hot_cursor() as cursor:
             cursor.execute(_CAST_SQL_POSTGRESQL, params)
-            is_open, has_head, inserted, audited = cursor.fetchone()
+            is_open, eligible, has_head, inserted, audited = cursor.fetchone()
         if not is_open:
-            raise _closed(cast.poll)
+            raise _PollChanged
+        if not eligible:
+            raise _not_eligible()
         if has_head:
             break
         if attempt:
@@ -292,6 +336,8 @@ def _cast_store(cast: _Cast) -> bool:
     constraint (concurrent first casts cannot both win); a secret ballot is only written
     with it, a named one is upserted on (poll, voter).
     """
+    if cast.weight is None:
+        raise ValueError("the voter's weight is read with the poll elsewhere than PostgreSQL")
     now = timezone.now()
     with connection.cursor() as cursor:
         cursor.execute(
@@ -395,42 +441,65 @@ def vote_cast(
     voter, and the (poll, user) participation row admits only the first cast. ``poll`` is
     a poll or its id; one the voter cannot see is "not found".
 
-    One query reads the poll with the voter's eligibility, the ballot is validated in
-    memory, and one write stores it with its audit entry: on PostgreSQL a single statement
-    (see ``_CAST_SQL_POSTGRESQL``), elsewhere a short transaction. Events are published
-    after commit.
+    One query reads the poll with the voter's eligibility (skipped on PostgreSQL for a poll
+    this process knows to be open, see ``_OPEN_POLLS``), the ballot is validated in memory,
+    and one write stores it with its audit entry: on PostgreSQL a single statement (see
+    ``_CAST_SQL_POSTGRESQL``), elsewhere a short transaction. Events are published after
+    commit.
     """
     now = now or timezone.now()
-    current, weight = _poll_for_cast(poll if isinstance(poll, int) else poll.pk, voter)
+    poll_id = poll if isinstance(poll, int) else poll.pk
+    known = _OPEN_POLLS.get(poll_id) if connection.vendor == "postgresql" else None
+    if known is not None and now < known.closes_at:
+        try:
+            normalized = choice_normalize(known, choice)
+        except InvalidBallot:
+            pass  # reported below, after the checks that come first
+        else:
+            try:
+                return _cast_write(voter, known, normalized, now)
+            except _PollChanged:
+                _OPEN_POLLS.pop(poll_id, None)
+    current, weight = _poll_for_cast(poll_id, voter)
     if current is None:
         raise DomainError("no such poll", code="not_found", status_code=404)
-    poll = current
-    if poll.status == PollStatus.DRAFT or (poll.opens_at and now < poll.opens_at):
+    if current.status == PollStatus.DRAFT or (current.opens_at and now < current.opens_at):
         raise DomainError("the poll is not open yet", code="poll_not_open", status_code=409)
-    if poll.status == PollStatus.CLOSED or now >= poll.closes_at:
-        raise _closed(poll)
+    if current.status == PollStatus.CLOSED or now >= current.closes_at:
+        raise _closed(current)
     if weight is None:
-        raise DomainError(
-            "you are not eligible to vote in this poll", code="not_eligible", status_code=403
-        )
+        raise _not_eligible()
+    if connection.vendor == "postgresql":
+        _open_poll_remember(current)
     try:
-        normalized = choice_normalize(poll, choice)
+        normalized = choice_normalize(current, choice)
     except InvalidBallot as exc:
         raise DomainError(str(exc), code=exc.code, fields={"choice": [str(exc)]}) from None
+    try:
+        return _cast_write(voter, current, normalized, now, weight)
+    except _PollChanged:
+        raise _closed(current) from None
+
+
+def _cast_write(
+    voter: Any, poll: Poll, choice: Any, now: datetime, weight: Decimal | None = None
+) -> CastReceipt:
+    """Store a validated ballot with its receipt and audit entry. ``weight`` (elsewhere
+    than PostgreSQL, whose write reads it) is the voter's in the electorate."""
     nonce = secrets.token_hex(16)
-    canonical = ballot_canonical(poll_id=poll.pk, choice=normalized, nonce=nonce)
+    canonical = ballot_canonical(poll_id=poll.pk, choice=choice, nonce=nonce)
     receipt = receipt_hash(canonical)
     secret = poll.visibility == Visibility.SECRET
     # Only named polls may tie a voter to a ballot in the audit log: a receipt there would
     # undo secrecy (and anonymity after close).
     detail: dict[str, Any] = {}
     if poll.visibility == Visibility.NAMED:
-        detail.update(choice=normalized, receipt=receipt)
+        detail.update(choice=choice, receipt=receipt)
     cast = _Cast(
         poll=poll,
         user=voter,
         secret=secret,
-        choice=normalized,
+        choice=choice,
         weight=weight,
         receipt=receipt,
         # No timestamp may link a secret ballot to its participation row.
@@ -438,15 +507,15 @@ def vote_cast(
         audit=_cast_audit_entries(voter, poll, detail),
     )
     if connection.vendor == "postgresql":
-        first = _cast_store_postgresql(cast, timezone.now())
+        first = _cast_store_postgresql(cast, now)
     else:
         # SQLite (development) serialises writing transactions, which begin with the
         # write lock, so the poll is checked again inside.
         with transaction.atomic():
             if not Poll.objects.filter(
-                pk=poll.pk, status=PollStatus.OPEN, closes_at__gt=timezone.now()
+                pk=poll.pk, status=PollStatus.OPEN, closes_at__gt=now
             ).exists():
-                raise _closed(poll)
+                raise _PollChanged
             first = _cast_store(cast)
     if secret and not first:
         raise DomainError(
