@@ -153,12 +153,11 @@ def _unlinkable_id() -> int:
     return secrets.randbits(62) or 1
 
 
-# ``selectors.polls_visible`` as one hand-written query (compiling the ORM query cost more
-# than running it): stewards see every poll; others every poll not on someone else's draft
-# proposal. tests/governance/test_cast_cost.py checks the two agree.
+# ``selectors.polls_visible`` as hand-written SQL (compiling the ORM query cost more than
+# running it), used by the read and the write: whether voter %(user)s may see poll p (of
+# proposal pr). Stewards (%(sees_all)s) see every poll; others every poll not on someone
+# else's draft proposal. tests/governance/test_cast_cost.py checks the two agree.
 _POLL_ROWS = RowReader(Poll)
-# Whether voter %(user)s may see poll p (proposal pr): stewards (%(sees_all)s) see every
-# poll; others every poll not on someone else's draft proposal.
 _SEES_POLL = """(
     %(sees_all)s OR p.proposal_id IS NULL OR pr.status <> 'draft'
     OR pr.author_id = %(user)s OR p.created_by_id = %(user)s
