@@ -17,42 +17,52 @@ from tests.factories import UserFactory
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
+def _open_poll(title: str, **rules):
+    """(maintainer, an open yes/no poll for every member)."""
+    maintainer = UserFactory(role="maintainer")
+    poll = poll_create(
+        actor=maintainer,
+        title=title,
+        method="yes_no",
+        closes_at=timezone.now() + timedelta(days=1),
+        **rules,
+    )
+    return maintainer, poll_open(poll=poll, actor=maintainer)
+
+
+def _record_cast(outcomes: list[str], voter, poll, choice="yes") -> None:
+    """Cast from a thread: "cast", or the refusal's code, goes to ``outcomes``."""
+    try:
+        vote_cast(voter=voter, poll=poll.pk, choice=choice)
+        outcomes.append("cast")
+    except DomainError as exc:
+        outcomes.append(exc.code)
+    finally:
+        connections.close_all()
+
+
 def cast_concurrently(poll, voter, choices: list) -> tuple[int, list[str]]:
     barrier = threading.Barrier(len(choices))
-    ok, errors = [], []
+    outcomes: list[str] = []
 
     def run(choice) -> None:
-        try:
-            barrier.wait(timeout=30)
-            vote_cast(voter=voter, poll=poll, choice=choice)
-            ok.append(choice)
-        except DomainError as exc:
-            errors.append(exc.code)
-        finally:
-            connections.close_all()
+        barrier.wait(timeout=30)
+        _record_cast(outcomes, voter, poll, choice)
 
     threads = [threading.Thread(target=run, args=(c,)) for c in choices]
     for t in threads:
         t.start()
     for t in threads:
         t.join(timeout=120)
-    return len(ok), errors
+    return outcomes.count("cast"), [o for o in outcomes if o != "cast"]
 
 
 @pytest.mark.parametrize("visibility", ["named", "secret"])
 def test_fifty_simultaneous_casts_count_once(visibility: str) -> None:
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL (run under `make test`)")
-    maintainer = UserFactory(role="maintainer")
-    voter = UserFactory(role="member")
-    poll = poll_create(
-        actor=maintainer,
-        title="race",
-        method="yes_no",
-        visibility=visibility,
-        closes_at=timezone.now() + timedelta(days=1),
-    )
-    poll_open(poll=poll, actor=maintainer)
+    voter = UserFactory(role="member")  # before the poll opens: the electorate is frozen
+    _, poll = _open_poll("race", visibility=visibility)
     ok, errors = cast_concurrently(poll, voter, ["yes", "no"] * 25)
     assert Ballot.objects.filter(poll=poll).count() == 1
     assert Participation.objects.filter(poll=poll).count() == 1
@@ -74,28 +84,15 @@ def test_a_cast_waiting_on_a_closing_poll_is_refused_and_writes_nothing() -> Non
     from governance.models import Poll, PollStatus
     from portal.models import AuditEntry
 
-    maintainer = UserFactory(role="maintainer")
     voter = UserFactory(role="member")
-    poll = poll_create(
-        actor=maintainer,
-        title="closing",
-        method="yes_no",
-        closes_at=timezone.now() + timedelta(days=1),
-    )
-    poll_open(poll=poll, actor=maintainer)
+    _, poll = _open_poll("closing")
     entries_before = AuditEntry.objects.count()
     outcome: list[str] = []
     started = threading.Event()
 
     def cast() -> None:
-        try:
-            started.set()
-            vote_cast(voter=voter, poll=poll.pk, choice="yes")
-            outcome.append("cast")
-        except DomainError as exc:
-            outcome.append(exc.code)
-        finally:
-            connections.close_all()
+        started.set()
+        _record_cast(outcome, voter, poll)
 
     with transaction.atomic():
         Poll.objects.select_for_update().filter(pk=poll.pk).update(status=PollStatus.CLOSED)
@@ -118,27 +115,14 @@ def test_casts_racing_a_close_are_all_in_the_final_tally_or_refused() -> None:
     from governance.services import poll_close
     from portal.audit import audit_verify
 
-    maintainer = UserFactory(role="maintainer")
     voters = [UserFactory(role="member") for _ in range(24)]
-    poll = poll_create(
-        actor=maintainer,
-        title="race the close",
-        method="yes_no",
-        closes_at=timezone.now() + timedelta(days=1),
-    )
-    poll_open(poll=poll, actor=maintainer)
+    maintainer, poll = _open_poll("race the close")
     barrier = threading.Barrier(len(voters) + 1)
     outcomes: list[str] = []
 
     def cast(voter) -> None:
-        try:
-            barrier.wait(timeout=30)
-            vote_cast(voter=voter, poll=poll.pk, choice="yes")
-            outcomes.append("cast")
-        except DomainError as exc:
-            outcomes.append(exc.code)
-        finally:
-            connections.close_all()
+        barrier.wait(timeout=30)
+        _record_cast(outcomes, voter, poll)
 
     def close() -> None:
         try:
