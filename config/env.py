@@ -104,7 +104,7 @@ def database_from_url(url: str, *, base_dir: Path) -> dict[str, object]:
             raise ImproperlyConfigured(f"DATABASE_URL={url!r} has an invalid port") from exc
         options = {key: values[-1] for key, values in parse_qs(parts.query).items()}
         return {
-            "ENGINE": "django.db.backends.postgresql",
+            "ENGINE": "portal.postgresql",
             "NAME": unquote(name),
             "USER": unquote(parts.username or ""),
             "PASSWORD": unquote(parts.password or ""),

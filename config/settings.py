@@ -132,7 +132,7 @@ elif env_bool("DATABASE_POOL", not TESTING):
             "timeout": 10,
         },
     }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+if DATABASES["default"]["ENGINE"] == "portal.postgresql":
     # Hot statements (portal/db.py hot_cursor) are prepared once a connection has run them
     # this many times; 0 turns it off (e.g. behind PgBouncer in transaction mode). Plans
     # live per connection: restart the portal after migrations.

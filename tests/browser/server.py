@@ -32,7 +32,7 @@ def free_port() -> int:
 def database_url_for(db: Mapping[str, Any]) -> str | None:
     """A ``DATABASE_URL`` another process can use to reach ``db``; None for in-memory SQLite."""
     engine = db["ENGINE"]
-    if engine == "django.db.backends.postgresql":
+    if engine in ("portal.postgresql", "django.db.backends.postgresql"):
         user = quote(str(db.get("USER") or ""), safe="")
         password = quote(str(db.get("PASSWORD") or ""), safe="")
         auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
