@@ -4,10 +4,14 @@ With ``OPTIONS["pool"]`` and ``CONN_HEALTH_CHECKS`` Django's pool checks a conne
 empty query: a round trip to PostgreSQL) every time a request takes one. Under load a
 connection goes back and forth many times a second, and that check is a request's most
 frequent round trip after its own queries. Here a connection is checked when it is taken
-only if it has been back in the pool for more than ``IDLE_CHECK_SECONDS`` (or was never
-used): one that served a request a moment ago is as alive as the connection that a
-request already holds, and is not checked either. A connection that broke in between
-fails its request like one breaking mid-request, and the pool replaces it.
+only if it was last taken more than ``IDLE_CHECK_SECONDS`` ago (or never): one that
+served a request a moment ago is as alive as the connection a request already holds, which
+is not checked either. A connection that broke in between fails its request like one
+breaking mid-request, and the pool replaces it.
+
+The time a connection was last taken bounds the time it has been back in the pool, so
+no callback runs when it is returned (a ``reset`` callback would make the pool hand
+every returned connection to its worker thread first).
 
 Everything else is Django's backend (``ENGINE: "portal.postgresql"``).
 """
@@ -23,21 +27,18 @@ from django.db.backends.postgresql import base
 
 IDLE_CHECK_SECONDS = 1.0
 
-# The attribute the pool's reset callback stamps on a connection it takes back.
-_IDLE_SINCE = "_agora_idle_since"
-
-
-def _mark_idle(conn: Any) -> None:
-    """Reset callback: the connection is back in the pool as of now."""
-    setattr(conn, _IDLE_SINCE, monotonic())
+# The attribute the check stamps on a connection when a request takes it.
+_TAKEN_AT = "_agora_taken_at"
 
 
 def check_if_idle(conn: Any) -> None:
-    """Check callback: the pool's own check, for connections idle for a while."""
+    """Check callback: the pool's own check, for connections not taken for a while."""
     from psycopg_pool import ConnectionPool
 
-    idle_since = getattr(conn, _IDLE_SINCE, None)
-    if idle_since is None or monotonic() - idle_since > IDLE_CHECK_SECONDS:
+    now = monotonic()
+    taken_at = getattr(conn, _TAKEN_AT, None)
+    setattr(conn, _TAKEN_AT, now)
+    if taken_at is None or now - taken_at > IDLE_CHECK_SECONDS:
         ConnectionPool.check_connection(conn)
 
 
@@ -66,7 +67,6 @@ class DatabaseWrapper(base.DatabaseWrapper):
                 open=False,
                 configure=self._configure_connection,
                 check=check_if_idle,
-                reset=_mark_idle,
                 **({} if options is True else options),
             )
             self._connection_pools.setdefault(self.alias, pool)
