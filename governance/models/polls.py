@@ -147,7 +147,10 @@ class Participation(models.Model):
     """Records that a user voted (never what). One per voter and poll: the uniqueness that
     makes concurrent casts count once."""
 
-    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="participations")
+    # The (poll, user) constraint's index serves lookups by poll: no index of its own.
+    poll = models.ForeignKey(
+        Poll, on_delete=models.CASCADE, related_name="participations", db_index=False
+    )
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -165,7 +168,8 @@ class Ballot(models.Model):
     anonymous-on-close polls after close. ``receipt`` = sha256 of the canonical ballot JSON
     with the voter's nonce."""
 
-    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="ballots")
+    # The (poll, voter) constraint's index serves lookups by poll: no index of its own.
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="ballots", db_index=False)
     voter = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -175,7 +179,7 @@ class Ballot(models.Model):
     )
     choice = models.JSONField()
     weight = models.DecimalField(max_digits=20, decimal_places=6, default=Decimal(1))
-    receipt = models.CharField(max_length=64, unique=True)
+    receipt = models.CharField(max_length=64)  # unique: see Meta
     cast_at = models.DateTimeField()
 
     class Meta:
@@ -185,7 +189,10 @@ class Ballot(models.Model):
             # named ballots; being unconditional lets vote_cast upsert with ON CONFLICT.
             models.UniqueConstraint(
                 fields=["poll", "voter"], name="governance_ballot_one_per_voter"
-            )
+            ),
+            # A constraint, not ``unique=True``: on PostgreSQL that would add a second,
+            # LIKE-only index that every cast writes too.
+            models.UniqueConstraint(fields=["receipt"], name="governance_ballot_receipt_uniq"),
         ]
 
     def __str__(self) -> str:

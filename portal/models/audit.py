@@ -26,16 +26,25 @@ class AuditEntry(models.Model):
     actor_label = models.CharField(
         max_length=200, blank=True, help_text="Actor as recorded, kept if the user is deleted."
     )
-    action = models.CharField(max_length=100, db_index=True)
-    object_type = models.CharField(max_length=100, blank=True, db_index=True)
-    object_id = models.CharField(max_length=100, blank=True, db_index=True)
+    action = models.CharField(max_length=100)
+    object_type = models.CharField(max_length=100, blank=True)
+    object_id = models.CharField(max_length=100, blank=True)
     detail = models.JSONField(default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    hash = models.CharField(max_length=64)
 
     class Meta:
         ordering = ["id"]
         verbose_name_plural = "audit entries"
+        # Declared here rather than with ``unique``/``db_index`` on the fields, which on
+        # PostgreSQL also build a second, ``varchar_pattern_ops`` index per field for LIKE
+        # queries the log never runs: each is one more index every append writes.
+        constraints = [models.UniqueConstraint(fields=["hash"], name="portal_auditentry_hash_uniq")]
+        indexes = [
+            models.Index(fields=["action"], name="portal_auditentry_action"),
+            models.Index(fields=["object_type"], name="portal_auditentry_object_type"),
+            models.Index(fields=["object_id"], name="portal_auditentry_object_id"),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.action} by {self.actor_label or 'system'}"

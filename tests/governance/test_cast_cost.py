@@ -266,3 +266,38 @@ def test_a_known_poll_id_now_naming_another_poll_is_read_again(maintainer) -> No
     cast = vote_cast(voter=voters[1], poll=poll.pk, choice=_ranking(poll)[:2])
     assert '"choice":[' in cast.ballot  # judged as the approval poll it now is
     assert Ballot.objects.filter(poll=poll).count() == 2
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's catalog")
+def test_every_index_a_cast_writes_is_needed() -> None:
+    """Each cast inserts into these tables, writing every index on them. None is a
+    LIKE-only pattern index (Django adds one for ``unique``/``db_index`` text fields, and
+    nothing here searches by prefix), and none is made redundant by another index whose
+    leading columns are the same."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT t.relname, i.relname, pg_get_indexdef(i.oid), "
+            "array(SELECT a.attname FROM unnest(x.indkey) WITH ORDINALITY k(n, pos) "
+            "JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.n ORDER BY k.pos) "
+            "FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
+            "JOIN pg_class t ON t.oid = x.indrelid WHERE t.relname IN "
+            "('governance_ballot', 'governance_participation', 'portal_auditentry')"
+        )
+        rows = cursor.fetchall()
+    assert {table for table, *_ in rows} == {
+        "governance_ballot",
+        "governance_participation",
+        "portal_auditentry",
+    }
+    pattern = [name for _, name, definition, _ in rows if "pattern_ops" in definition]
+    assert pattern == []
+    redundant = [
+        (name, other)
+        for table, name, _, columns in rows
+        for other_table, other, _, other_columns in rows
+        if table == other_table
+        and name != other
+        and len(columns) < len(other_columns)
+        and other_columns[: len(columns)] == columns
+    ]
+    assert redundant == []
