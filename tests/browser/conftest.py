@@ -26,6 +26,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.db import connections
 
 from tests.browser.server import ROOT, database_url_for, uvicorn_server
 
@@ -126,6 +127,10 @@ def browser() -> Iterator[Any]:
         try:
             yield chromium
         finally:
+            # While Playwright's loop runs in this thread, Django keeps the test's database
+            # connections apart from the thread's own (per asyncio context): close them
+            # now, or they outlive the loop open and block dropping the test database.
+            connections.close_all()
             chromium.close()
 
 
