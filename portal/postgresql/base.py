@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 
 from django.db.backends.base.base import NO_DB_ALIAS
 from django.db.backends.postgresql import base
+from psycopg_pool import ConnectionPool
 
 IDLE_CHECK_SECONDS = 1.0
 
@@ -33,8 +34,6 @@ _TAKEN_AT = "_agora_taken_at"
 
 def check_if_idle(conn: Any) -> None:
     """Check callback: the pool's own check, for connections not taken for a while."""
-    from psycopg_pool import ConnectionPool
-
     now = monotonic()
     taken_at = getattr(conn, _TAKEN_AT, None)
     setattr(conn, _TAKEN_AT, now)
@@ -58,8 +57,6 @@ class DatabaseWrapper(base.DatabaseWrapper):
         ):
             return super().pool  # type: ignore[misc]  # no pool, no checks, or Django's configuration error
         if self.alias not in self._connection_pools:
-            from psycopg_pool import ConnectionPool
-
             connect_kwargs = self.get_connection_params()
             connect_kwargs["autocommit"] = True  # as Django's pool: Django sets it later
             pool = ConnectionPool(

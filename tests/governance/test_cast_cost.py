@@ -272,11 +272,11 @@ def test_a_known_poll_id_now_naming_another_poll_is_read_again(maintainer) -> No
 def test_every_index_a_cast_writes_is_needed() -> None:
     """Each cast inserts into these tables, writing every index on them. None is a
     LIKE-only pattern index (Django adds one for ``unique``/``db_index`` text fields, and
-    nothing here searches by prefix), and none is made redundant by another index whose
-    leading columns are the same."""
+    nothing here searches by prefix), and no plain index is made redundant by another index
+    whose leading columns are the same (a shorter unique one enforces something)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT t.relname, i.relname, pg_get_indexdef(i.oid), "
+            "SELECT t.relname, i.relname, pg_get_indexdef(i.oid), x.indisunique, "
             "array(SELECT a.attname FROM unnest(x.indkey) WITH ORDINALITY k(n, pos) "
             "JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.n ORDER BY k.pos) "
             "FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
@@ -289,13 +289,14 @@ def test_every_index_a_cast_writes_is_needed() -> None:
         "governance_participation",
         "portal_auditentry",
     }
-    pattern = [name for _, name, definition, _ in rows if "pattern_ops" in definition]
+    pattern = [name for _, name, definition, _, _ in rows if "pattern_ops" in definition]
     assert pattern == []
     redundant = [
         (name, other)
-        for table, name, _, columns in rows
-        for other_table, other, _, other_columns in rows
+        for table, name, _, unique, columns in rows
+        for other_table, other, _, _, other_columns in rows
         if table == other_table
+        and not unique
         and name != other
         and len(columns) < len(other_columns)
         and other_columns[: len(columns)] == columns
